@@ -1,0 +1,29 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import MediaVaultCore
+
+/// What the Auth module exposes to the gateway: its migrations, routes and the middleware that finds the user.
+public struct AuthModule: Sendable {
+    public let migrations = AuthMigrations.all
+    public let sessions: SessionService
+    public let controller: AuthController
+
+    public init(
+        configuration: AuthConfiguration, database: Database, discord: DiscordAPI?,
+        profileExtensions: [any ProfileExtension] = []
+    ) {
+        let repository = AuthRepository(database: database)
+        sessions = SessionService(
+            repository: repository, ttl: configuration.sessionTTL, secureCookies: configuration.secureCookies)
+        controller = AuthController(
+            configuration: configuration, discord: discord, repository: repository, sessions: sessions,
+            profileExtensions: profileExtensions)
+    }
+
+    public var authenticationMiddleware: AuthenticationMiddleware { AuthenticationMiddleware(sessions: sessions) }
+
+    public func registerRoutes(on router: Router<AppRequestContext>) {
+        controller.register(on: router)
+    }
+}

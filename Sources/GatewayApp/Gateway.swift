@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import Auth
+import Foundation
+import Hummingbird
+import Logging
+import MediaVaultCore
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// Options that differ between the binary and the tests.
+public struct GatewayOptions: Sendable {
+    /// Called with the bound port once the server listens (tests bind port 0).
+    public var onServerRunning: @Sendable (Int) async -> Void
+    public var runMigrations: Bool?
+
+    public init(runMigrations: Bool? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.runMigrations = runMigrations
+        self.onServerRunning = onServerRunning
+    }
+}
+
+/// Every module's migrations, in the order their schemas depend on each other.
+public let gatewayMigrations: [Migration] = AuthMigrations.all
+
+/// Builds the gateway: one PostgreSQL pool, the modules' routes, middleware and health endpoints.
+/// Used by `mediavault serve` and by the tests, so both run the same application.
+public func buildGateway(
+    configuration: GatewayConfiguration, logger: Logger, options: GatewayOptions = GatewayOptions()
+) -> some ApplicationProtocol {
+    let registry = PrometheusCollectorRegistry()
+    let database = Database(configuration: configuration.core.database, logger: logger)
+    let httpClient = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30))))
+    let discord = configuration.auth.discord.map { DiscordAPI.live(configuration: $0, httpClient: httpClient) }
+    let auth = AuthModule(configuration: configuration.auth, database: database, discord: discord)
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: HTTPMetricsMiddleware(registry: registry))
+    router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.corsAllowedOrigins))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ErrorEnvelopeMiddleware())
+    router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
+    if let secret = configuration.gatewaySecret { router.add(middleware: GatewaySecretMiddleware(secret: secret)) }
+    router.add(middleware: auth.authenticationMiddleware)
+
+    HealthRoutes(checks: [
+        ReadinessCheck(name: "postgres") { try await database.ping(timeout: .seconds(2)) }
+    ]).register(on: router)
+    MetricsRoute.register(on: router, registry: registry)
+    auth.registerRoutes(on: router)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: [database.client, HTTPClientService(client: httpClient)],
+        onServerRunning: { channel in await options.onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger)
+    if options.runMigrations ?? configuration.autoMigrate {
+        app.beforeServerStarts {
+            try await MigrationRunner(migrations: gatewayMigrations, logger: logger).run(on: database.client)
+        }
+    }
+    return app
+}
+
+/// Applies request-body limits per request, from configuration.
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let maxBytes: Int
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.maxUploadSize = maxBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
+            throw AppError.resourceExhausted("request body is too large (limit \(maxBytes) bytes)", status: .contentTooLarge)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,69 @@
+import Auth
+import Foundation
+import MediaVaultCore
+
+/// Every setting the gateway reads, validated together so start-up reports all problems at once.
+public struct GatewayConfiguration: Sendable {
+    public var core: CoreConfiguration
+    public var host: String
+    public var port: Int
+    public var apiBaseURL: URL
+    public var frontendURL: URL
+    public var corsAllowedOrigins: [String]
+    public var maxRequestBodyBytes: Int
+    public var gatewaySecret: String?
+    public var autoMigrate: Bool
+    public var auth: AuthConfiguration
+
+    /// Every setting of the gateway and the worker, for the configuration reference and `.env.example`.
+    public static let catalog = SettingsCatalog([CoreSettings.all, GatewaySettings.all, AuthSettings.all])
+
+    public init(source: ConfigSource) throws {
+        let reader = ConfigReader(source)
+        core = CoreConfiguration(reading: reader)
+        host = reader.string(GatewaySettings.httpHost)
+        port = reader.int(GatewaySettings.httpPort, range: 0...65535)
+        let production = core.environment == .production
+        let fallbackURL = URL(string: "http://localhost")!
+        apiBaseURL = reader.url(GatewaySettings.apiBaseURL) ?? fallbackURL
+        frontendURL = reader.url(GatewaySettings.frontendURL) ?? fallbackURL
+        if production {
+            // Defaults point at localhost; a production deployment must say where it lives.
+            for setting in [GatewaySettings.apiBaseURL, GatewaySettings.frontendURL]
+            where source.rawValue(setting.name) == nil {
+                reader.fail(setting, "is required in production — \(setting.summary)")
+            }
+        }
+        var origins = [Self.origin(of: frontendURL)]
+        for origin in reader.list(GatewaySettings.corsAllowedOrigins) {
+            if origin == "*" {
+                reader.fail(GatewaySettings.corsAllowedOrigins, "must list origins; a wildcard cannot carry credentials")
+            } else if let url = URL(string: origin), url.scheme != nil, url.host != nil {
+                origins.append(Self.origin(of: url))
+            } else {
+                reader.fail(GatewaySettings.corsAllowedOrigins, "has an invalid origin \"\(origin)\"")
+            }
+        }
+        corsAllowedOrigins = origins
+        let maxBody = reader.byteCount(GatewaySettings.maxRequestBodyBytes) ?? (1 << 20)
+        if maxBody < 1024 || maxBody > 64 << 20 {
+            reader.fail(GatewaySettings.maxRequestBodyBytes, "must be between 1KiB and 64MiB")
+        }
+        maxRequestBodyBytes = Int(maxBody)
+        gatewaySecret = reader.optional(GatewaySettings.gatewaySecret)
+        if let secret = gatewaySecret, secret.utf8.count < 16 {
+            reader.fail(GatewaySettings.gatewaySecret, "must be at least 16 characters when set")
+        }
+        autoMigrate = reader.bool(GatewaySettings.autoMigrate)
+        auth = AuthConfiguration(
+            reading: reader, environment: core.environment, apiBaseURL: apiBaseURL, frontendURL: frontendURL)
+        try reader.finish()
+    }
+
+    /// `scheme://host[:port]`, the form browsers send in `Origin`.
+    static func origin(of url: URL) -> String {
+        var origin = "\(url.scheme ?? "http")://\(url.host ?? "")"
+        if let port = url.port { origin += ":\(port)" }
+        return origin
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The signed-in user, set by the authentication middleware.
+public struct AuthenticatedUser: Sendable, Hashable {
+    public let id: UUID
+    public let sessionID: UUID
+    public let discordID: String
+    public let username: String
+
+    public init(id: UUID, sessionID: UUID, discordID: String, username: String) {
+        self.id = id
+        self.sessionID = sessionID
+        self.discordID = discordID
+        self.username = username
+    }
+}
+
+/// Per-request data only: request id, the peer, body limit and the signed-in user.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String = ""
+    public var user: AuthenticatedUser?
+    public var maxUploadSize: Int = 1 << 20
+    /// Address of the direct peer (a proxy in front of the gateway shows up here).
+    public let remoteAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public var responseEncoder: JSONEncoder { APIJSON.encoder }
+
+    /// The signed-in user or an `unauthenticated` error.
+    public func requireUser() throws -> AuthenticatedUser {
+        guard let user else { throw AppError.unauthenticated() }
+        return user
+    }
+}
+
+/// JSON conventions of the API: RFC 3339 UTC timestamps, unescaped slashes.
+public enum APIJSON {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.string(from: date))
+        }
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+/// RFC 3339 UTC formatting with millisecond precision.
+public enum RFC3339 {
+    public static func string(from date: Date) -> String {
+        date.formatted(
+            Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))
+    }
+}
+
+extension Request {
+    /// Decodes a JSON body, answering bad input with an `invalid_argument` envelope naming the field.
+    public func decodeJSON<Value: Decodable>(as type: Value.Type, context: AppRequestContext) async throws -> Value {
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        if buffer.readableBytes == 0 { throw AppError.invalidArgument("request body must be a JSON object") }
+        do {
+            return try context.requestDecoder.decode(Value.self, from: buffer)
+        } catch let error as DecodingError {
+            throw AppError.invalidArgument(Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return "request body is not valid JSON"
+        case .dataCorrupted(let context):
+            return "field `\(path(context.codingPath))` has an invalid value"
+        case .keyNotFound(let key, let context):
+            return "field `\(path(context.codingPath + [key]))` is required"
+        case .valueNotFound(_, let context):
+            return "field `\(path(context.codingPath))` must not be null"
+        case .typeMismatch(let type, let context):
+            let field = path(context.codingPath)
+            return field.isEmpty ? "request body must be a JSON object" : "field `\(field)` must be \(Self.name(of: type))"
+        @unknown default:
+            return "request body is invalid"
+        }
+    }
+
+    private static func name(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "a boolean"
+        case is Int.Type, is Int64.Type, is Int32.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is [Any].Type: return "an array"
+        default: return "of a different type"
+        }
+    }
+}

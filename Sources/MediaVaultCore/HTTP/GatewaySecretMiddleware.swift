@@ -1,0 +1,44 @@
+import HTTPTypes
+import Crypto
+import Foundation
+import Hummingbird
+
+/// When `GATEWAY_SECRET` is set, only requests carrying it in `X-Gateway-Secret` pass; health and share pages
+/// stay open so orchestrators and link viewers reach them.
+public struct GatewaySecretMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+
+    let secretDigest: [UInt8]
+    static let openPathPrefixes = ["/healthz", "/readyz", "/s/"]
+
+    public init(secret: String) {
+        self.secretDigest = Array(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        if Self.openPathPrefixes.contains(where: { path == $0 || (path.hasPrefix($0) && $0.hasSuffix("/")) })
+            || request.method == .options
+        {
+            return try await next(request, context)
+        }
+        // Comparing digests keeps the comparison constant-time whatever the presented length.
+        let presented = SHA256.hash(data: Data((request.headers[.gatewaySecret] ?? "").utf8))
+        guard ConstantTime.equal(Array(presented), secretDigest) else {
+            throw AppError.permissionDenied("missing or wrong gateway secret")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Constant-time comparison for secrets and tokens.
+public enum ConstantTime {
+    public static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+}

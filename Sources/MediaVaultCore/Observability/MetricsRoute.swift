@@ -1,0 +1,15 @@
+import Hummingbird
+import NIOCore
+import Prometheus
+
+/// Serves the registry in the Prometheus text format at `/metrics`.
+public enum MetricsRoute {
+    public static func register(on router: Router<AppRequestContext>, registry: PrometheusCollectorRegistry) {
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import GatewayApp
+import Hummingbird
+import Logging
+import MediaVaultCore
+
+@main
+struct MediaVaultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mediavault",
+        abstract: "MediaVault gateway: REST API for sign-in, media and collections.",
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self, Settings.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Loads configuration or exits with one line per problem (exit code 78, EX_CONFIG).
+func loadGatewayConfiguration() -> GatewayConfiguration {
+    do {
+        return try GatewayConfiguration(source: ConfigSource.load())
+    } catch let error as ConfigurationError {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        exit(78)
+    } catch {
+        FileHandle.standardError.write(Data("configuration error: \(error)\n".utf8))
+        exit(78)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP gateway (default).")
+
+    @Flag(name: .customLong("no-migrate"), help: "Do not apply database migrations at start.")
+    var noMigrate = false
+
+    func run() async throws {
+        let configuration = loadGatewayConfiguration()
+        StructuredLogHandler.bootstrap(configuration.core.logging)
+        let logger = Logger(label: "mediavault")
+        logger.info(
+            "starting gateway",
+            metadata: [
+                "port": "\(configuration.port)", "environment": "\(configuration.core.environment.rawValue)",
+                "database": "\(configuration.core.database.host):\(configuration.core.database.port)/\(configuration.core.database.database)",
+            ])
+        let app = buildGateway(
+            configuration: configuration, logger: logger,
+            options: GatewayOptions(runMigrations: noMigrate ? false : nil))
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+
+    func run() async throws {
+        let configuration = loadGatewayConfiguration()
+        StructuredLogHandler.bootstrap(configuration.core.logging)
+        let logger = Logger(label: "mediavault.migrate")
+        let applied = try await migrateDatabase(configuration: configuration.core, logger: logger)
+        logger.info("migrations done", metadata: ["applied": "\(applied.count)"])
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate configuration and exit (0 when valid).")
+
+    func run() async throws {
+        _ = loadGatewayConfiguration()
+        print("configuration is valid")
+    }
+}
+
+struct Settings: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the configuration reference (every setting, default and meaning) as Markdown.")
+
+    func run() async throws {
+        print(GatewayConfiguration.catalog.markdownReference(), terminator: "")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import GatewayApp
+import Logging
+import MediaVaultCore
+import PostgresNIO
+import TestSupport
+import Testing
+
+@Suite("Migrations and readiness against a real PostgreSQL")
+struct DatabaseTests {
+    @Test("two runners migrating one database at once apply each migration once")
+    func concurrentMigrations() async throws {
+        let configuration = try await TestPostgres.createDatabase()
+        let logger = Logger(label: "migration-test")
+        let runner = MigrationRunner(migrations: gatewayMigrations, logger: logger)
+        let applied = try await TestPostgres.withClient(configuration) { database in
+            try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<2 {
+                    // Separate pools, as two gateway replicas would have.
+                    group.addTask {
+                        try await TestPostgres.withClient(configuration) { own in try await runner.run(on: own.client) }
+                    }
+                }
+                var all: [String] = []
+                for try await names in group { all += names }
+                let recorded = try await database.client.query(
+                    "SELECT count(*)::int FROM public.schema_migrations", logger: logger)
+                for try await count in recorded.decode(Int.self) { #expect(count == gatewayMigrations.count) }
+                return all
+            }
+        }
+        #expect(applied.count == gatewayMigrations.count, "each migration applied by exactly one runner")
+        #expect(Set(applied).count == applied.count)
+        // A later run finds nothing to do.
+        let again = try await TestPostgres.withClient(configuration) { database in
+            try await runner.run(on: database.client)
+        }
+        #expect(again.isEmpty)
+        try await TestPostgres.dropDatabase(configuration)
+    }
+
+    @Test("a failing migration leaves nothing behind and releases the lock")
+    func failingMigrationRollsBack() async throws {
+        let configuration = try await TestPostgres.createDatabase()
+        let logger = Logger(label: "migration-test")
+        let broken = [
+            Migration(module: "demo", version: 1, name: "half", statements: [
+                "CREATE TABLE public.demo_half (id int)", "THIS IS NOT SQL",
+            ])
+        ]
+        try await TestPostgres.withClient(configuration) { database in
+            await #expect(throws: (any Error).self) {
+                try await MigrationRunner(migrations: broken, logger: logger).run(on: database.client)
+            }
+            let tables = try await database.client.query(
+                "SELECT count(*)::int FROM pg_tables WHERE tablename = 'demo_half'", logger: logger)
+            for try await count in tables.decode(Int.self) { #expect(count == 0) }
+            // The advisory lock was released: a good migration set still runs.
+            let applied = try await MigrationRunner(migrations: gatewayMigrations, logger: logger).run(on: database.client)
+            #expect(applied.count == gatewayMigrations.count)
+        }
+        try await TestPostgres.dropDatabase(configuration)
+    }
+
+    @Test("/readyz answers 503 naming PostgreSQL while it is down, and 200 when it is back",
+        .enabled(if: TemporaryPostgresCluster.isAvailable, "PostgreSQL server binaries are not installed"))
+    func readinessFollowsPostgres() async throws {
+        let port = Int.random(in: 56000..<57000)
+        let cluster = try await TemporaryPostgresCluster.create(port: port)
+        do {
+            try await cluster.start()
+            try await checkReadiness(following: cluster)
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
+        await cluster.destroy()
+    }
+
+    func checkReadiness(following cluster: TemporaryPostgresCluster) async throws {
+        let port = cluster.port
+        let database = DatabaseConfiguration(
+            host: "127.0.0.1", port: port, username: "postgres", password: nil, database: "postgres", maxConnections: 4)
+        let discord = try await FakeDiscord.start()
+        let environment = GatewayHarness.environment(database: database, discord: discord)
+        let configuration = try GatewayConfiguration(source: ConfigSource(environment: environment))
+        var logger = Logger(label: "readiness-test")
+        logger.logLevel = .critical
+        let server = try await RunningServer.start { onRunning in
+            buildGateway(configuration: configuration, logger: logger, options: GatewayOptions(onServerRunning: onRunning))
+        }
+        let client = GatewayClient(baseURL: server.baseURL)
+
+        #expect(try await client.status("/readyz") == 200)
+        try await cluster.stop()
+        let down = try await client.get("/readyz")
+        #expect(down.status == 503)
+        let checks = down.json["checks"] as? [String: [String: Any]]
+        #expect(checks?["postgres"]?["status"] as? String == "down")
+        #expect(down.json["status"] as? String == "unavailable")
+        #expect(try await client.status("/healthz") == 200, "the process itself is alive")
+
+        try await cluster.start()
+        var recovered = false
+        for _ in 0..<40 where !recovered {
+            recovered = try await client.status("/readyz") == 200
+            if !recovered { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(recovered)
+        try await client.shutdown()
+        try await server.stop()
+        try await discord.stop()
+    }
+}

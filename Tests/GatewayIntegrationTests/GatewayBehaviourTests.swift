@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+@Suite("Gateway plumbing: envelope, limits, request IDs, CORS, metrics, gateway secret")
+struct GatewayBehaviourTests {
+    @Test("unknown routes, malformed JSON and oversized bodies answer in the envelope")
+    func errorEnvelope() async throws {
+        try await GatewayHarness.with(extraEnvironment: [
+            "MEDIAVAULT_ENV": "development", "MAX_REQUEST_BODY_BYTES": "2KiB",
+        ]) { gateway in
+            let unknown = try await gateway.request(.GET, "/no/such/route")
+            #expect(unknown.status == 404)
+            #expect(unknown.json["code"] as? String == "not_found")
+            #expect((unknown.json["message"] as? String)?.contains("/no/such/route") == true)
+            #expect(unknown.json.keys.contains("details"))
+            #expect(unknown.header("Content-Type")?.hasPrefix("application/json") == true)
+
+            let malformed = try await gateway.request(.POST, "/auth/dev/login", body: #"{"username": "#)
+            #expect(malformed.status == 400)
+            #expect(malformed.json["code"] as? String == "invalid_argument")
+            #expect(malformed.json["message"] as? String == "request body is not valid JSON")
+
+            let wrongType = try await gateway.request(.POST, "/auth/dev/login", body: #"{"username": 7}"#)
+            #expect(wrongType.status == 400)
+            #expect(wrongType.json["message"] as? String == "field `username` must be a string")
+
+            let missing = try await gateway.request(.POST, "/auth/dev/login", body: "{}")
+            #expect(missing.json["message"] as? String == "field `username` is required")
+
+            let oversized = try await gateway.request(
+                .POST, "/auth/dev/login", body: #"{"username": "\#(String(repeating: "a", count: 4096))"}"#)
+            #expect(oversized.status == 413)
+            #expect(oversized.json["code"] as? String == "resource_exhausted")
+
+            let invalidName = try await gateway.request(.POST, "/auth/dev/login", body: #"{"username": "<script>"}"#)
+            #expect(invalidName.status == 400)
+            #expect(try await gateway.scalar("SELECT count(*) FROM auth.users") == 0, "bad input changes nothing")
+        }
+    }
+
+    @Test("the development sign-in works only in development")
+    func developmentSignIn() async throws {
+        try await GatewayHarness.with(extraEnvironment: ["MEDIAVAULT_ENV": "development"]) { gateway in
+            let login = try await gateway.request(.POST, "/auth/dev/login", body: #"{"username": "Alice"}"#)
+            #expect(login.status == 200)
+            let token = try #require(login.json["token"] as? String)
+            let me = try await gateway.request(.GET, "/auth/me", token: token)
+            #expect(me.json["username"] as? String == "alice")
+
+            let redirect = try await gateway.request(.GET, "/auth/dev/login?username=bob&redirect=/media")
+            #expect(redirect.status == 307)
+            #expect(redirect.query("token") != nil)
+            #expect(redirect.query("redirect") == "/media")
+        }
+        try await GatewayHarness.with { production in
+            let refused = try await production.request(.POST, "/auth/dev/login", body: #"{"username": "x"}"#)
+            #expect(refused.status == 404)
+        }
+    }
+
+    @Test("request IDs are accepted when sane, generated otherwise, and returned")
+    func requestIDs() async throws {
+        try await GatewayHarness.with { gateway in
+            let echoed = try await gateway.request(.GET, "/healthz", headers: [("X-Request-ID", "trace-abc-123")])
+            #expect(echoed.header("X-Request-ID") == "trace-abc-123")
+            let generated = try await gateway.request(.GET, "/healthz")
+            #expect(UUID(uuidString: generated.header("X-Request-ID") ?? "") != nil)
+            let hostile = try await gateway.request(
+                .GET, "/healthz", headers: [("X-Request-ID", String(repeating: "x", count: 300))])
+            #expect(hostile.header("X-Request-ID")?.count == 36)
+            let onError = try await gateway.request(.GET, "/missing", headers: [("X-Request-ID", "err-1")])
+            #expect(onError.header("X-Request-ID") == "err-1")
+        }
+    }
+
+    @Test("CORS allows the frontend with credentials and never a wildcard")
+    func cors() async throws {
+        try await GatewayHarness.with(extraEnvironment: ["CORS_ALLOWED_ORIGINS": "https://admin.example"]) { gateway in
+            let preflight = try await gateway.request(
+                .OPTIONS, "/media",
+                headers: [
+                    ("Origin", GatewayHarness.frontendURL), ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Headers", "authorization, content-type"),
+                ])
+            #expect(preflight.status == 204)
+            #expect(preflight.header("Access-Control-Allow-Origin") == GatewayHarness.frontendURL)
+            #expect(preflight.header("Access-Control-Allow-Credentials") == "true")
+            #expect(preflight.header("Access-Control-Allow-Methods")?.contains("PATCH") == true)
+            #expect(preflight.header("Access-Control-Allow-Headers")?.contains("Authorization") == true)
+
+            let extra = try await gateway.request(.GET, "/healthz", headers: [("Origin", "https://admin.example")])
+            #expect(extra.header("Access-Control-Allow-Origin") == "https://admin.example")
+
+            let foreign = try await gateway.request(
+                .OPTIONS, "/auth/me", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "GET")])
+            #expect(foreign.status == 403)
+            #expect(foreign.header("Access-Control-Allow-Origin") == nil)
+            let foreignGet = try await gateway.request(.GET, "/healthz", headers: [("Origin", "https://evil.example")])
+            #expect(foreignGet.header("Access-Control-Allow-Origin") == nil)
+        }
+    }
+
+    @Test("/metrics counts requests by route pattern and status")
+    func metrics() async throws {
+        try await GatewayHarness.with { gateway in
+            _ = try await gateway.request(.GET, "/auth/me")
+            _ = try await gateway.request(.GET, "/auth/me")
+            _ = try await gateway.request(.GET, "/definitely/unknown/123")
+            let metrics = try await gateway.request(.GET, "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+            #expect(metrics.text.contains(#"http_requests_total{method="GET",route="/auth/me",status="401"} 2"#))
+            #expect(metrics.text.contains(#"route="unmatched",status="404""#))
+            #expect(!metrics.text.contains("/definitely/unknown/123"), "raw paths never become labels")
+            #expect(metrics.text.contains("http_request_duration_seconds_bucket"))
+        }
+    }
+
+    @Test("with GATEWAY_SECRET, only health and share pages are open")
+    func gatewaySecret() async throws {
+        let secret = "proxy-shared-secret-42"
+        try await GatewayHarness.with(extraEnvironment: ["GATEWAY_SECRET": secret]) { gateway in
+            #expect(try await gateway.request(.GET, "/healthz").status == 200)
+            #expect(try await gateway.request(.GET, "/readyz").status == 200)
+            let refused = try await gateway.request(.GET, "/auth/me")
+            #expect(refused.status == 403)
+            #expect(refused.json["code"] as? String == "permission_denied")
+            #expect(try await gateway.request(.GET, "/metrics", headers: [("X-Gateway-Secret", "wrong")]).status == 403)
+            let allowed = try await gateway.request(.GET, "/auth/me", headers: [("X-Gateway-Secret", secret)])
+            #expect(allowed.status == 401, "passes the secret check and reaches authentication")
+        }
+    }
+
+    @Test("JSON responses carry baseline security headers")
+    func securityHeaders() async throws {
+        try await GatewayHarness.with { gateway in
+            let reply = try await gateway.request(.GET, "/auth/me")
+            #expect(reply.header("X-Content-Type-Options") == "nosniff")
+            #expect(reply.header("X-Frame-Options") == "DENY")
+            #expect(reply.header("Referrer-Policy") == "no-referrer")
+        }
+    }
+}

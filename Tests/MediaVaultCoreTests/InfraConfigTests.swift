@@ -1,0 +1,123 @@
+import Foundation
+import MediaVaultCore
+import Testing
+
+@Suite("Encore-style infra config")
+struct InfraConfigTests {
+    @Test("the current self-hosting format maps onto MediaVault's variables, with $env indirection")
+    func currentFormat() throws {
+        let json = """
+            {
+              "metadata": {"app_id": "mediavault", "env_name": "prod", "env_type": "production", "cloud": "local",
+                           "base_url": "https://api.example.com"},
+              "sql_servers": [{"host": "postgres:5432", "tls_config": {"disabled": true},
+                               "databases": {"mediavault": {"username": "mv", "password": {"$env": "DB_PASSWORD"},
+                                                            "max_connections": 30}}}],
+              "pubsub": [{"type": "nsq", "hosts": "nsqd:4150", "topics": {"media-uploaded": {"name": "media-uploaded"}}}],
+              "object_storage": [{"type": "s3", "region": "us-east-1", "endpoint": "http://minio:9000",
+                                  "access_key_id": "minio", "secret_access_key": {"$env": "S3_SECRET"},
+                                  "buckets": {"media": {"name": "mediavault-media"}}}],
+              "secrets": {"DiscordClientSecret": {"$env": "DISCORD_SECRET_VALUE"}, "SessionSecret": "abc",
+                          "DiscordClientID": "42"},
+              "metrics": {"type": "prometheus", "remote_write_url": "http://prometheus:9090/api/v1/write"}
+            }
+            """
+        let settings = try InfraConfig.settings(
+            fromJSON: Data(json.utf8),
+            environment: ["DB_PASSWORD": "pw", "S3_SECRET": "s3pw", "DISCORD_SECRET_VALUE": "discord"])
+        #expect(settings["API_BASE_URL"] == "https://api.example.com")
+        #expect(settings["POSTGRES_HOST"] == "postgres:5432")
+        #expect(settings["POSTGRES_DB"] == "mediavault")
+        #expect(settings["POSTGRES_USER"] == "mv")
+        #expect(settings["POSTGRES_PASSWORD"] == "pw")
+        #expect(settings["POSTGRES_TLS"] == "disable")
+        #expect(settings["POSTGRES_MAX_CONNECTIONS"] == "30")
+        #expect(settings["NSQ_HOSTS"] == "nsqd:4150")
+        #expect(settings["S3_ENDPOINT"] == "minio:9000")
+        #expect(settings["S3_USE_SSL"] == "false")
+        #expect(settings["S3_ACCESS_KEY"] == "minio")
+        #expect(settings["S3_SECRET_KEY"] == "s3pw")
+        #expect(settings["S3_BUCKET"] == "mediavault-media")
+        #expect(settings["DISCORD_CLIENT_SECRET"] == "discord")
+        #expect(settings["DISCORD_CLIENT_ID"] == "42")
+        #expect(settings["SESSION_SECRET"] == "abc")
+    }
+
+    @Test("the original project's older shape still works")
+    func legacyFormat() throws {
+        let json = """
+            {
+              "sql_servers": [{"id": "main", "host": "db.local:5433"}],
+              "sql_databases": [{"server_id": "main", "name": "mediavault", "username": "legacy",
+                                 "password": {"$env": "PGPASS"}}],
+              "pubsub_topics": [{"type": "nsq", "hosts": ["nsq-a:4150", "nsq-b:4150"]}]
+            }
+            """
+        let settings = try InfraConfig.settings(fromJSON: Data(json.utf8), environment: ["PGPASS": "old"])
+        #expect(settings["POSTGRES_HOST"] == "db.local:5433")
+        #expect(settings["POSTGRES_DB"] == "mediavault")
+        #expect(settings["POSTGRES_USER"] == "legacy")
+        #expect(settings["POSTGRES_PASSWORD"] == "old")
+        #expect(settings["NSQ_HOSTS"] == "nsq-a:4150,nsq-b:4150")
+    }
+
+    @Test("an unset $env variable and invalid JSON are clear errors")
+    func errors() {
+        let missing = #"{"sql_servers": [{"host": {"$env": "NOPE"}}]}"#
+        #expect(throws: ConfigurationError.self) {
+            try InfraConfig.settings(fromJSON: Data(missing.utf8), environment: [:])
+        }
+        do {
+            _ = try InfraConfig.settings(fromJSON: Data(missing.utf8), environment: [:], fileName: "prod.json")
+        } catch let error as ConfigurationError {
+            #expect(error.problems == ["prod.json: sql_servers[0].host refers to environment variable NOPE, which is not set"])
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        #expect(throws: ConfigurationError.self) {
+            try InfraConfig.settings(fromJSON: Data("{not json".utf8), environment: [:])
+        }
+    }
+}
+
+@Suite(".env files and value parsing")
+struct DotEnvTests {
+    @Test("KEY=value, export, quotes and comments")
+    func parsing() throws {
+        let values = try DotEnvParser.parse(
+            """
+            # comment
+            PLAIN=value
+            export EXPORTED=yes
+            QUOTED="two words"
+            SINGLE='keep # this'
+            TRAILING=value # note
+            EMPTY=
+            """)
+        #expect(values == [
+            "PLAIN": "value", "EXPORTED": "yes", "QUOTED": "two words", "SINGLE": "keep # this", "TRAILING": "value",
+            "EMPTY": "",
+        ])
+        #expect(throws: ConfigurationError.self) { try DotEnvParser.parse("NOT A LINE") }
+    }
+
+    @Test("sizes and host:port")
+    func values() {
+        #expect(ByteCountParser.parse("5GiB") == 5 << 30)
+        #expect(ByteCountParser.parse("512MiB") == 512 << 20)
+        #expect(ByteCountParser.parse("10k") == 10_000)
+        #expect(ByteCountParser.parse("1234") == 1234)
+        #expect(ByteCountParser.parse("lots") == nil)
+        #expect(CoreConfiguration.hostAndPort("db:5433", defaultPort: 5432)! == ("db", 5433))
+        #expect(CoreConfiguration.hostAndPort("db", defaultPort: 5432)! == ("db", 5432))
+        #expect(CoreConfiguration.hostAndPort("[::1]:6000", defaultPort: 5432)! == ("::1", 6000))
+        #expect(CoreConfiguration.hostAndPort("db:0", defaultPort: 5432) == nil)
+    }
+
+    @Test("secret names convert from Encore's CamelCase")
+    func secretNames() {
+        #expect(InfraConfig.environmentName(forSecret: "DiscordClientSecret") == "DISCORD_CLIENT_SECRET")
+        #expect(InfraConfig.environmentName(forSecret: "DiscordClientID") == "DISCORD_CLIENT_ID")
+        #expect(InfraConfig.environmentName(forSecret: "SESSION_SECRET") == "SESSION_SECRET")
+    }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Shared helpers for MediaVault's scripts: package installs and a loopback PostgreSQL cluster.
+# Sourced, not executed.
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# ensure_debian_packages PKG... installs the Debian packages that are missing (one apt-get update at most).
+ensure_debian_packages() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+postgres_bin() {
+  local dir
+  dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$dir" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
+  printf '%s\n' "$dir"
+}
+
+# Runs a PostgreSQL server binary as the postgres user when we are root (initdb refuses root).
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres_cluster DIR PORT: creates the cluster on first use and starts it on 127.0.0.1:PORT.
+start_postgres_cluster() {
+  local dir=$1 port=$2 bin
+  bin=$(postgres_bin)
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync -E UTF8 >/dev/null
+  fi
+  if as_postgres "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    return 0
+  fi
+  as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 ${POSTGRES_EXTRA_OPTIONS:-}" \
+    start >/dev/null || { cat "$dir/server.log" >&2; die "PostgreSQL did not start"; }
+}
+
+stop_postgres_cluster() {
+  local dir=$1 bin
+  bin=$(postgres_bin)
+  [ -f "$dir/data/PG_VERSION" ] || return 0
+  as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# A free TCP port on loopback, preferring the given one.
+free_port() {
+  local preferred=$1
+  python3 - "$preferred" <<'PY'
+import socket, sys
+preferred = int(sys.argv[1])
+for port in [preferred] + [0]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        continue
+    finally:
+        s.close()
+PY
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every MediaVault test on a fresh Debian machine: installs what the tests need, starts PostgreSQL on
+# loopback for the run, builds, runs `swift test`, and stops what it started.
+#
+#   scripts/test.sh              all tests
+#   scripts/test.sh --filter X   only tests matching X (passed to swift test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/common.sh
+source scripts/lib/common.sh
+
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
+ensure_debian_packages postgresql ca-certificates
+
+work=$(mktemp -d /tmp/mediavault-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  stop_postgres_cluster "$work/postgres"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(free_port "${MEDIAVAULT_TEST_POSTGRES_PORT:-55432}")
+log "starting PostgreSQL on 127.0.0.1:$port"
+POSTGRES_EXTRA_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  start_postgres_cluster "$work/postgres" "$port"
+export MEDIAVAULT_TEST_POSTGRES_HOST="127.0.0.1:$port"
+export MEDIAVAULT_TEST_POSTGRES_USER=postgres
+
+log "building"
+swift build --build-tests
+log "running tests"
+swift test --skip-build "$@"
