@@ -49,6 +49,36 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Media module: presigned uploads, confirmation, tags, listing, deletion, quotas.
+        .target(
+            name: "Media",
+            dependencies: [
+                "MediaVaultCore", "ObjectStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Processing module: jobs, outbox and the processing status route.
+        .target(
+            name: "Processing",
+            dependencies: [
+                "MediaVaultCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        // Object store selection from configuration, and the routes serving the filesystem store's signed URLs.
+        .target(
+            name: "StorageService",
+            dependencies: [
+                "MediaVaultCore", "ObjectStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // NSQ TCP protocol (V2) client: no application dependencies.
         .target(
             name: "NSQ",
@@ -57,6 +87,21 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // In-process nsqd stand-in for tests; written independently of `NSQ` so the two cross-check each other.
+        .target(
+            name: "NSQTestBroker",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // MPUB/PUB throughput against the test broker (a benchmark, not a test).
+        .executableTarget(
+            name: "NSQPublishBenchmark",
+            dependencies: ["NSQ", "NSQTestBroker"],
+            path: "Benchmarks/NSQPublishBenchmark"
         ),
         // AWS Signature V4, S3 client and the filesystem store.
         .target(
@@ -74,8 +119,7 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "MediaVaultCore",
-                "Auth",
+                "MediaVaultCore", "Auth", "Media", "Processing", "StorageService", "ObjectStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,7 +131,7 @@ let package = Package(
         .target(
             name: "WorkerApp",
             dependencies: [
-                "MediaVaultCore",
+                "MediaVaultCore", "StorageService", "Processing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -122,14 +166,32 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "NSQTests",
+            dependencies: [
+                "NSQ", "NSQTestBroker",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ObjectStorageTests",
+            dependencies: [
+                "ObjectStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "MediaVaultCoreTests",
             dependencies: ["MediaVaultCore", "TestSupport"]
         ),
         .testTarget(
             name: "GatewayIntegrationTests",
             dependencies: [
-                "GatewayApp", "WorkerApp", "Auth", "MediaVaultCore", "TestSupport",
+                "GatewayApp", "WorkerApp", "Auth", "Media", "MediaVaultCore", "ObjectStorage", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

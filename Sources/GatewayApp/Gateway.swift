@@ -3,10 +3,13 @@ import Auth
 import Foundation
 import Hummingbird
 import Logging
+import Media
 import MediaVaultCore
 import NIOCore
+import Processing
 import Prometheus
 import ServiceLifecycle
+import StorageService
 
 /// Options that differ between the binary and the tests.
 public struct GatewayOptions: Sendable {
@@ -21,20 +24,29 @@ public struct GatewayOptions: Sendable {
 }
 
 /// Every module's migrations, in the order their schemas depend on each other.
-public let gatewayMigrations: [Migration] = AuthMigrations.all
+public let gatewayMigrations: [Migration] = AuthMigrations.all + MediaMigrations.all + ProcessingMigrations.all
 
 /// Builds the gateway: one PostgreSQL pool, the modules' routes, middleware and health endpoints.
 /// Used by `mediavault serve` and by the tests, so both run the same application.
 public func buildGateway(
     configuration: GatewayConfiguration, logger: Logger, options: GatewayOptions = GatewayOptions()
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let registry = PrometheusCollectorRegistry()
     let database = Database(configuration: configuration.core.database, logger: logger)
     let httpClient = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30))))
+    let storage = try Storage.make(
+        configuration.storage, httpClient: httpClient, publicBaseURL: configuration.apiBaseURL,
+        signingKey: configuration.auth.sessionSecret, logger: logger)
+    let processing = ProcessingModule(database: database, maxAttempts: configuration.jobMaxAttempts)
+    let media = MediaModule(
+        configuration: configuration.media, database: database, store: storage.store, scheduler: processing.scheduler,
+        registry: registry, janitorInterval: configuration.janitorInterval, logger: logger)
     let discord = configuration.auth.discord.map { DiscordAPI.live(configuration: $0, httpClient: httpClient) }
-    let auth = AuthModule(configuration: configuration.auth, database: database, discord: discord)
+    let auth = AuthModule(
+        configuration: configuration.auth, database: database, discord: discord,
+        profileExtensions: [media.profileExtension])
 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
@@ -51,22 +63,27 @@ public func buildGateway(
     ]).register(on: router)
     MetricsRoute.register(on: router, registry: registry)
     auth.registerRoutes(on: router)
+    media.registerRoutes(on: router)
+    processing.registerRoutes(on: router)
+    if let fileSystem = storage.fileSystem { FileStoreRoutes(store: fileSystem).register(on: router) }
 
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [database.client, HTTPClientService(client: httpClient)],
+        services: [database.client, HTTPClientService(client: httpClient), media.janitor],
         onServerRunning: { channel in await options.onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
-    if options.runMigrations ?? configuration.autoMigrate {
-        app.beforeServerStarts {
+    let runMigrations = options.runMigrations ?? configuration.autoMigrate
+    app.beforeServerStarts {
+        if runMigrations {
             try await MigrationRunner(migrations: gatewayMigrations, logger: logger).run(on: database.client)
         }
+        try await storage.prepare(configuration.storage, corsOrigins: configuration.corsAllowedOrigins)
     }
     return app
 }
 
-/// Applies request-body limits per request, from configuration.
+/// Applies the JSON request-body limit; file uploads to `/storage/` have their own signed size caps.
 struct BodyLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let maxBytes: Int
@@ -74,6 +91,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        if request.uri.path.hasPrefix("/storage/") { return try await next(request, context) }
         var context = context
         context.maxUploadSize = maxBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {

@@ -1,6 +1,9 @@
 import Auth
 import Foundation
+import Media
 import MediaVaultCore
+import Processing
+import StorageService
 
 /// Every setting the gateway reads, validated together so start-up reports all problems at once.
 public struct GatewayConfiguration: Sendable {
@@ -14,9 +17,16 @@ public struct GatewayConfiguration: Sendable {
     public var gatewaySecret: String?
     public var autoMigrate: Bool
     public var auth: AuthConfiguration
+    public var storage: StorageConfiguration
+    public var media: MediaConfiguration
+    public var jobMaxAttempts: Int
+    public var janitorInterval: Duration
 
     /// Every setting of the gateway and the worker, for the configuration reference and `.env.example`.
-    public static let catalog = SettingsCatalog([CoreSettings.all, GatewaySettings.all, AuthSettings.all])
+    public static let catalog = SettingsCatalog([
+        CoreSettings.all, GatewaySettings.all, AuthSettings.all, StorageSettings.all, MediaSettings.all,
+        ProcessingSettings.all,
+    ])
 
     public init(source: ConfigSource) throws {
         let reader = ConfigReader(source)
@@ -57,6 +67,10 @@ public struct GatewayConfiguration: Sendable {
         autoMigrate = reader.bool(GatewaySettings.autoMigrate)
         auth = AuthConfiguration(
             reading: reader, environment: core.environment, apiBaseURL: apiBaseURL, frontendURL: frontendURL)
+        storage = StorageConfiguration(reading: reader)
+        media = MediaConfiguration(reading: reader)
+        jobMaxAttempts = reader.int(ProcessingSettings.maxAttempts, range: 1...100)
+        janitorInterval = .seconds(reader.int(GatewaySettings.janitorIntervalSeconds, range: 1...86400))
         try reader.finish()
     }
 

@@ -19,10 +19,10 @@ public final class RunningServer: Sendable {
     /// Starts the service built by `make`, which must call the given callback with its bound port.
     public static func start<S: Service>(
         logger: Logger = Logger(label: "test-server"),
-        _ make: (@escaping @Sendable (Int) async -> Void) -> S
+        _ make: (@escaping @Sendable (Int) async -> Void) throws -> S
     ) async throws -> RunningServer {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let service = make { port in continuation.yield(port) }
+        let service = try make { port in continuation.yield(port) }
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [], logger: logger))
         let task = Task {

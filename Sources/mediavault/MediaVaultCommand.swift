@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
                 "port": "\(configuration.port)", "environment": "\(configuration.core.environment.rawValue)",
                 "database": "\(configuration.core.database.host):\(configuration.core.database.port)/\(configuration.core.database.database)",
             ])
-        let app = buildGateway(
+        let app = try buildGateway(
             configuration: configuration, logger: logger,
             options: GatewayOptions(runMigrations: noMigrate ? false : nil))
         try await app.runService()

@@ -87,7 +87,7 @@ struct DatabaseTests {
         var logger = Logger(label: "readiness-test")
         logger.logLevel = .critical
         let server = try await RunningServer.start { onRunning in
-            buildGateway(configuration: configuration, logger: logger, options: GatewayOptions(onServerRunning: onRunning))
+            try buildGateway(configuration: configuration, logger: logger, options: GatewayOptions(onServerRunning: onRunning))
         }
         let client = GatewayClient(baseURL: server.baseURL)
 

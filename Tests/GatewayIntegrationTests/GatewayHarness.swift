@@ -18,13 +18,16 @@ final class GatewayHarness: Sendable {
     let server: RunningServer
     let http: HTTPClient
     let ownsDependencies: Bool
+    let environment: [String: String]
 
     var baseURL: String { server.baseURL }
 
     static func environment(
         database: DatabaseConfiguration, discord: FakeDiscord, extra: [String: String] = [:]
     ) -> [String: String] {
-        [
+        let storageDirectory = NSTemporaryDirectory() + "mv-storage-" + UUID().uuidString
+        return [
+            "STORAGE_DIR": storageDirectory,
             "MEDIAVAULT_ENV": "production",
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": "0",
@@ -59,18 +62,25 @@ final class GatewayHarness: Sendable {
         var logger = Logger(label: "gateway-test")
         logger.logLevel = configuration.core.logging.level
         let server = try await RunningServer.start { onRunning in
-            buildGateway(
+            try buildGateway(
                 configuration: configuration, logger: logger, options: GatewayOptions(onServerRunning: onRunning))
         }
         let http = HTTPClient(
             eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         return GatewayHarness(
-            database: database, discord: discord, server: server, http: http, ownsDependencies: other == nil)
+            database: database, discord: discord, server: server, http: http, ownsDependencies: other == nil,
+            environment: environment)
     }
 
     /// Runs `body` against a fresh gateway and always stops it afterwards.
     static func with(
         extraEnvironment: [String: String] = [:], _ body: (GatewayHarness) async throws -> Void
+    ) async throws {
+        try await withGateway(extraEnvironment: extraEnvironment, body)
+    }
+
+    static func withGateway(
+        extraEnvironment: [String: String], _ body: (GatewayHarness) async throws -> Void
     ) async throws {
         let gateway = try await start(extraEnvironment: extraEnvironment)
         do {
@@ -84,8 +94,9 @@ final class GatewayHarness: Sendable {
 
     private init(
         database: DatabaseConfiguration, discord: FakeDiscord, server: RunningServer, http: HTTPClient,
-        ownsDependencies: Bool
+        ownsDependencies: Bool, environment: [String: String]
     ) {
+        self.environment = environment
         self.database = database
         self.discord = discord
         self.server = server
@@ -99,6 +110,7 @@ final class GatewayHarness: Sendable {
         if ownsDependencies {
             try await discord.stop()
             try await TestPostgres.dropDatabase(database)
+            if let directory = environment["STORAGE_DIR"] { try? FileManager.default.removeItem(atPath: directory) }
         }
     }
 
@@ -116,18 +128,21 @@ final class GatewayHarness: Sendable {
         func query(_ name: String) -> String? { location?.queryItems?.first { $0.name == name }?.value }
     }
 
-    /// Sends a request to the gateway (or to an absolute URL).
+    /// Sends a request to the gateway (or to an absolute URL; `http://api.test` URLs go to this gateway).
     func request(
         _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [],
-        body: String? = nil
+        body: String? = nil, bytes: [UInt8]? = nil
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: path.hasPrefix("http") ? path : baseURL + path)
+        let url = path.hasPrefix("http") ? path.replacingOccurrences(of: Self.apiBaseURL, with: baseURL) : baseURL + path
+        var request = HTTPClientRequest(url: url)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
+        } else if let bytes {
+            request.body = .bytes(ByteBuffer(bytes: bytes))
         }
         let response = try await http.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 16 << 20)

@@ -22,6 +22,23 @@ ensure_debian_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# ensure_python_packages PKG:COMMAND... pip-installs PKG when COMMAND is not on PATH (or, with an empty
+# COMMAND, when the module PKG does not import).
+ensure_python_packages() {
+  local spec pkg cmd
+  for spec in "$@"; do
+    pkg=${spec%%:*}
+    cmd=${spec#*:}
+    if [ -n "$cmd" ]; then
+      command -v "$cmd" >/dev/null 2>&1 && continue
+    else
+      python3 -c "import $pkg" >/dev/null 2>&1 && continue
+    fi
+    log "installing $pkg (PyPI)"
+    python3 -m pip install -q "$pkg" || die "could not install $pkg with pip"
+  done
+}
+
 postgres_bin() {
   local dir
   dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)

@@ -247,11 +247,6 @@ public struct AuthController: Sendable {
     }
 }
 
-/// Lets other modules add fields to `/auth/me` (for example storage usage) without Auth knowing them.
-public protocol ProfileExtension: Sendable {
-    func fields(forUser userID: UUID) async throws -> [String: JSONValue]
-}
-
 /// Discord CDN avatar URLs, with Discord's default avatar when the user has none.
 public enum DiscordAvatar {
     public static func url(discordID: String, hash: String?) -> String? {

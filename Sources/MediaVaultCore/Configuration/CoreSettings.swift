@@ -49,8 +49,12 @@ public enum GatewaySettings {
         "MEDIAVAULT_AUTO_MIGRATE", "Apply database migrations when `serve` starts", default: "true",
         component: .gateway)
 
+    public static let janitorIntervalSeconds = Setting(
+        "JANITOR_INTERVAL_SECONDS", "How often abandoned uploads and pending object deletions are swept",
+        default: "60", component: .gateway)
+
     public static let all: [Setting] = [
         httpHost, httpPort, apiBaseURL, frontendURL, corsAllowedOrigins, sessionSecret, maxRequestBodyBytes,
-        gatewaySecret, autoMigrate,
+        gatewaySecret, autoMigrate, janitorIntervalSeconds,
     ]
 }

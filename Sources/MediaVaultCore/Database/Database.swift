@@ -30,16 +30,22 @@ public struct Database: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. The body's own error
+    /// is rethrown as it is (PostgresNIO wraps it), so an `AppError` keeps its meaning for the caller.
     public func transaction<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
+        }
     }
 
     /// `SELECT 1` bounded by `timeout`: the pool itself would wait far longer on a dead server.
     public func ping(timeout: Duration) async throws {
-        try await withTimeout(timeout) {
+        _ = try await withTimeout(timeout) {
             try await client.query("SELECT 1", logger: logger)
         }
     }

@@ -1,0 +1,364 @@
+import Foundation
+import Hummingbird
+import Logging
+import MediaVaultCore
+import ObjectStorage
+import Prometheus
+
+/// `/media/*`: presigned uploads (single and multipart), confirmation, tags, listing, reading and deletion.
+public struct MediaController: Sendable {
+    let configuration: MediaConfiguration
+    let repository: MediaRepository
+    let store: any ObjectStore
+    let scheduler: any ProcessingScheduler
+    let janitor: StorageJanitor
+    let registry: PrometheusCollectorRegistry
+
+    public func register(on router: Router<AppRequestContext>) {
+        let media = router.group("media")
+        media.post("upload/sign", use: sign)
+        media.post("upload/confirm", use: confirm)
+        media.post("upload/multipart", use: startMultipart)
+        media.post("upload/multipart/:id/urls", use: partURLs)
+        media.get("upload/multipart/:id/parts", use: uploadedParts)
+        media.post("upload/multipart/:id/complete", use: completeMultipart)
+        media.delete("upload/multipart/:id", use: abortMultipart)
+        media.get(use: list)
+        media.get(":id", use: get)
+        media.get(":id/download", use: download)
+        media.patch(":id/tags", use: updateTags)
+        media.delete(":id", use: delete)
+    }
+
+    // MARK: Single upload
+
+    @Sendable func sign(_ request: Request, context: AppRequestContext) async throws -> SignResponse {
+        let user = try context.requireUser()
+        let body = try await request.decodeJSON(as: SignRequest.self, context: context)
+        let (filename, mimeType, title) = try validateNewUpload(
+            filename: body.filename, mimeType: body.mimeType, size: body.sizeBytes, title: body.title)
+        let mediaID = UUID()
+        let key = MediaObjectKeys.original(ownerID: user.id, mediaID: mediaID, filename: filename)
+        let presigned = try store.presignedPutURL(
+            for: ObjectKey(key), contentType: mimeType, contentLength: body.sizeBytes,
+            expiresIn: configuration.uploadURLTTL)
+        try await repository.createUpload(
+            .init(
+                id: mediaID, ownerID: user.id, title: title, filename: filename, mimeType: mimeType,
+                declaredSize: body.sizeBytes, objectKey: key, multipartUploadID: nil, partSize: nil))
+        return SignResponse(
+            uploadURL: presigned.url.absoluteString, s3Key: key, mediaID: Self.text(mediaID),
+            expiresAt: presigned.expiresAt, method: presigned.method.rawValue, headers: presigned.headers)
+    }
+
+    func validateNewUpload(
+        filename rawName: String, mimeType rawType: String, size: Int64?, title rawTitle: String?
+    ) throws -> (filename: String, mimeType: String, title: String) {
+        let filename = try FileName.validateDisplayName(rawName)
+        guard let mimeType = MimeType.normalise(rawType) else {
+            throw AppError.invalidArgument("mime_type must look like type/subtype")
+        }
+        guard MimeType.isAllowed(mimeType, by: configuration.allowedMimeTypes) else {
+            throw AppError.invalidArgument(
+                "mime_type \(mimeType) is not accepted (allowed: \(configuration.allowedMimeTypes.joined(separator: ", ")))")
+        }
+        if let size {
+            guard size > 0 else { throw AppError.invalidArgument("size_bytes must be positive") }
+            guard size <= configuration.maxUploadBytes else { throw tooLarge() }
+        }
+        return (filename, mimeType, try Self.validTitle(rawTitle) ?? filename)
+    }
+
+    static func validTitle(_ raw: String?) throws -> String? {
+        guard let raw else { return nil }
+        let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty, title.count <= 200 else {
+            throw AppError.invalidArgument("title must be 1 to 200 characters")
+        }
+        return title
+    }
+
+    func tooLarge() -> AppError {
+        .resourceExhausted(
+            "file is larger than the \(configuration.maxUploadBytes)-byte limit", status: .contentTooLarge,
+            details: ["max_upload_bytes": .int(configuration.maxUploadBytes)])
+    }
+
+    @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> ConfirmResponse {
+        let user = try context.requireUser()
+        let body = try await request.decodeJSON(as: ConfirmRequest.self, context: context)
+        let title = try Self.validTitle(body.title)
+        let media = try await ownedMedia(body.mediaID, user: user)
+        if media.status != .uploading {
+            return ConfirmResponse(mediaID: Self.text(media.id), status: media.status.rawValue)
+        }
+        guard media.multipartUploadID == nil else {
+            throw AppError.failedPrecondition("this is a multipart upload: complete it instead of confirming")
+        }
+        return try await finishUpload(media, expectedSize: body.sizeBytes, title: title, context: context)
+    }
+
+    /// Verifies the stored object against what was promised, then confirms; a bad object is deleted.
+    func finishUpload(
+        _ media: MediaRecord, expectedSize: Int64?, title: String?, context: AppRequestContext
+    ) async throws -> ConfirmResponse {
+        let key = try ObjectKey(media.objectKey)
+        guard let info = try await store.head(key) else {
+            throw AppError.failedPrecondition("the file has not been uploaded yet: PUT it to upload_url first")
+        }
+        let realType = info.contentType.flatMap(MimeType.normalise) ?? media.mimeType
+        var problem: AppError?
+        if info.size > configuration.maxUploadBytes {
+            problem = tooLarge()
+        } else if let declared = media.declaredSizeBytes ?? expectedSize, declared != info.size {
+            problem = .invalidArgument(
+                "uploaded file is \(info.size) bytes, not the declared \(declared); upload it again",
+                details: ["size_bytes": .int(info.size), "declared_size_bytes": .int(declared)])
+        } else if !MimeType.isAllowed(realType, by: configuration.allowedMimeTypes) {
+            problem = .invalidArgument("uploaded file type \(realType) is not accepted")
+        } else if info.size == 0 {
+            problem = .invalidArgument("uploaded file is empty")
+        }
+        do {
+            if let problem { throw problem }
+            let outcome = try await repository.confirm(
+                mediaID: media.id, ownerID: media.ownerID, realSize: info.size, realMimeType: realType, title: title,
+                scheduler: scheduler)
+            switch outcome {
+            case .confirmed(let status):
+                registry.makeCounter(descriptor: Self.uploadsConfirmed).increment()
+                context.logger.info(
+                    "upload confirmed", metadata: ["media_id": .string(Self.text(media.id)), "size": "\(info.size)"])
+                return ConfirmResponse(mediaID: Self.text(media.id), status: status.rawValue)
+            case .alreadyConfirmed(let status):
+                return ConfirmResponse(mediaID: Self.text(media.id), status: status.rawValue)
+            }
+        } catch let error as AppError where error.code != .internal {
+            // Nothing unconfirmed stays in storage: the caller re-signs or re-uploads.
+            try? await store.delete(key)
+            throw error
+        }
+    }
+
+    static var uploadsConfirmed: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "mediavault", metricName: "uploads_confirmed", unitName: "total",
+            helpText: "Uploads confirmed and queued for processing")
+    }
+
+    // MARK: Multipart
+
+    @Sendable func startMultipart(_ request: Request, context: AppRequestContext) async throws -> MultipartStartResponse {
+        let user = try context.requireUser()
+        let body = try await request.decodeJSON(as: MultipartStartRequest.self, context: context)
+        let (filename, mimeType, title) = try validateNewUpload(
+            filename: body.filename, mimeType: body.mimeType, size: body.sizeBytes, title: body.title)
+        let partSize = try MultipartRules.partSize(for: body.sizeBytes, requested: body.partSize)
+        let mediaID = UUID()
+        let key = MediaObjectKeys.original(ownerID: user.id, mediaID: mediaID, filename: filename)
+        let uploadID = try await store.createMultipartUpload(for: ObjectKey(key), contentType: mimeType)
+        do {
+            try await repository.createUpload(
+                .init(
+                    id: mediaID, ownerID: user.id, title: title, filename: filename, mimeType: mimeType,
+                    declaredSize: body.sizeBytes, objectKey: key, multipartUploadID: uploadID.rawValue,
+                    partSize: partSize))
+        } catch {
+            try? await store.abortMultipartUpload(for: ObjectKey(key), uploadID: uploadID)
+            throw error
+        }
+        return MultipartStartResponse(
+            mediaID: Self.text(mediaID), uploadID: uploadID.rawValue, s3Key: key, partSize: partSize,
+            partCount: Int((body.sizeBytes + partSize - 1) / partSize))
+    }
+
+    /// The user's multipart upload still in progress, or `not_found`/`failed_precondition`.
+    func openMultipart(_ context: AppRequestContext) async throws -> (MediaRecord, ObjectKey, MultipartUploadID) {
+        let user = try context.requireUser()
+        let media = try await ownedMedia(context.parameters.get("id") ?? "", user: user)
+        guard media.status == .uploading, let uploadID = media.multipartUploadID else {
+            throw AppError.failedPrecondition("no multipart upload is in progress for this media")
+        }
+        return (media, try ObjectKey(media.objectKey), MultipartUploadID(uploadID))
+    }
+
+    @Sendable func partURLs(_ request: Request, context: AppRequestContext) async throws -> PartURLsResponse {
+        let (media, key, uploadID) = try await openMultipart(context)
+        let body = try await request.decodeJSON(as: PartURLsRequest.self, context: context)
+        let partCount = Int(((media.declaredSizeBytes ?? 0) + (media.partSize ?? 1) - 1) / (media.partSize ?? 1))
+        guard !body.partNumbers.isEmpty, body.partNumbers.count <= 100 else {
+            throw AppError.invalidArgument("part_numbers must list 1 to 100 parts")
+        }
+        let parts = try body.partNumbers.map { number in
+            guard (1...max(1, partCount)).contains(number) else {
+                throw AppError.invalidArgument("part number \(number) is outside 1...\(partCount)")
+            }
+            let presigned = try store.presignedUploadPartURL(
+                for: key, uploadID: uploadID, partNumber: number, expiresIn: configuration.uploadURLTTL)
+            return PartURLsResponse.Part(
+                partNumber: number, uploadURL: presigned.url.absoluteString, expiresAt: presigned.expiresAt)
+        }
+        return PartURLsResponse(parts: parts)
+    }
+
+    @Sendable func uploadedParts(_ request: Request, context: AppRequestContext) async throws -> UploadedPartsResponse {
+        let (_, key, uploadID) = try await openMultipart(context)
+        let parts = try await store.listParts(for: key, uploadID: uploadID)
+        return UploadedPartsResponse(
+            parts: parts.map { .init(partNumber: $0.partNumber, etag: $0.etag, sizeBytes: $0.size) })
+    }
+
+    @Sendable func completeMultipart(_ request: Request, context: AppRequestContext) async throws -> ConfirmResponse {
+        let (media, key, uploadID) = try await openMultipart(context)
+        let body = try await request.decodeJSON(as: CompleteRequest.self, context: context)
+        let title = try Self.validTitle(body.title)
+        guard !body.parts.isEmpty, body.parts.count <= MultipartRules.maximumParts else {
+            throw AppError.invalidArgument("parts must list the uploaded parts")
+        }
+        let numbers = body.parts.map(\.partNumber)
+        guard numbers == Array(1...numbers.count) else {
+            throw AppError.invalidArgument("parts must be numbered 1, 2, 3 … in order")
+        }
+        do {
+            _ = try await store.completeMultipartUpload(
+                for: key, uploadID: uploadID,
+                parts: body.parts.map { CompletedPart(partNumber: $0.partNumber, etag: $0.etag) })
+        } catch let error as S3Error where error.httpStatus < 500 {
+            throw AppError.failedPrecondition("the parts do not complete the upload: \(error.code.rawValue)")
+        } catch let error as ObjectStorageError where error == .invalidPart || error == .uploadNotFound {
+            throw AppError.failedPrecondition("the parts do not complete the upload")
+        }
+        try await repository.clearMultipart(mediaID: media.id)
+        let completed = try await ownedMedia(Self.text(media.id), user: try context.requireUser())
+        return try await finishUpload(completed, expectedSize: nil, title: title, context: context)
+    }
+
+    @Sendable func abortMultipart(_ request: Request, context: AppRequestContext) async throws -> SuccessResponse {
+        let (media, _, _) = try await openMultipart(context)
+        let pending = try await repository.delete(mediaID: media.id, ownerID: media.ownerID)
+        await janitor.remove(pending)
+        return SuccessResponse()
+    }
+
+    // MARK: Reading
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListResponse {
+        let user = try context.requireUser()
+        var parameters: [String: [String]] = [:]
+        for (key, value) in request.uri.queryParameters { parameters[String(key), default: []].append(String(value)) }
+        let query = try Self.listQuery(parameters)
+        let (records, total) = try await repository.list(ownerID: user.id, query: query)
+        return ListResponse(
+            items: try records.map { try item($0, withStreamURL: false) }, totalCount: total, page: query.page,
+            pageSize: query.pageSize)
+    }
+
+    static func listQuery(_ parameters: [String: [String]]) throws -> MediaListQuery {
+        func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let raw = parameters[name]?.last else { return value }
+            guard let number = Int(raw), range.contains(number) else {
+                throw AppError.invalidArgument("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
+        }
+        let status = try parameters["status"]?.last.map { raw -> MediaStatus in
+            guard let status = MediaStatus(rawValue: raw) else {
+                throw AppError.invalidArgument(
+                    "status must be one of \(MediaStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return status
+        }
+        let tags = try (parameters["tags"] ?? []).flatMap { $0.split(separator: ",") }.map { try Tag.normalise(String($0)) }
+        let search = parameters["q"]?.last.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        if let search, search.count > 200 { throw AppError.invalidArgument("q must be at most 200 characters") }
+        let sort = try parameters["sort"]?.last.map { raw -> MediaSort in
+            guard let sort = MediaSort(rawValue: raw) else {
+                throw AppError.invalidArgument(
+                    "sort must be one of \(MediaSort.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return sort
+        } ?? .newest
+        guard tags.count <= 20 else { throw AppError.invalidArgument("at most 20 tags may be filtered on") }
+        return MediaListQuery(
+            page: try int("page", default: 1, range: 1...1_000_000),
+            pageSize: try int("page_size", default: 20, range: 1...100), status: status,
+            tags: Array(Set(tags)).sorted(), search: search, sort: sort)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> MediaItemResponse {
+        let user = try context.requireUser()
+        let media = try await ownedMedia(context.parameters.get("id") ?? "", user: user)
+        return try item(media, withStreamURL: true)
+    }
+
+    /// The API shape of a record; stream and thumbnail URLs are minted per request (short-lived).
+    func item(_ media: MediaRecord, withStreamURL: Bool) throws -> MediaItemResponse {
+        var streamURL: String?
+        if withStreamURL && media.status == .ready {
+            let key = try ObjectKey(media.processedKey ?? media.objectKey)
+            streamURL = try store.presignedGetURL(for: key, expiresIn: configuration.streamURLTTL, downloadFilename: nil)
+                .url.absoluteString
+        }
+        let thumbnailURL = try media.thumbnailKey.map {
+            try store.presignedGetURL(for: ObjectKey($0), expiresIn: configuration.streamURLTTL, downloadFilename: nil)
+                .url.absoluteString
+        }
+        return MediaItemResponse(
+            id: Self.text(media.id), title: media.title, originalFilename: media.originalFilename,
+            mimeType: media.mimeType, sizeBytes: media.sizeBytes, durationSeconds: media.durationSeconds,
+            status: media.status.rawValue, tags: media.tags, createdAt: media.createdAt, width: media.width,
+            height: media.height, errorMessage: media.status == .failed ? media.errorMessage : nil,
+            thumbnailURL: thumbnailURL, streamURL: streamURL)
+    }
+
+    @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let media = try await ownedMedia(context.parameters.get("id") ?? "", user: user)
+        guard media.status != .uploading else {
+            throw AppError.failedPrecondition("the upload has not been confirmed yet")
+        }
+        let presigned = try store.presignedGetURL(
+            for: ObjectKey(media.objectKey), expiresIn: configuration.streamURLTTL,
+            downloadFilename: media.originalFilename)
+        return Response(status: .temporaryRedirect, headers: [.location: presigned.url.absoluteString])
+    }
+
+    // MARK: Changing
+
+    @Sendable func updateTags(_ request: Request, context: AppRequestContext) async throws -> TagsResponse {
+        let user = try context.requireUser()
+        guard let mediaID = UUID(uuidString: context.parameters.get("id") ?? "") else {
+            throw AppError.notFound("media not found")
+        }
+        let body = try await request.decodeJSON(as: TagsRequest.self, context: context)
+        let add = try Array(Set((body.addTags ?? []).map(Tag.normalise))).sorted()
+        let remove = try Array(Set((body.removeTags ?? []).map(Tag.normalise))).sorted()
+        guard add.count + remove.count <= configuration.maxTagsPerMedia else {
+            throw AppError.invalidArgument("at most \(configuration.maxTagsPerMedia) tags per request")
+        }
+        let tags = try await repository.updateTags(
+            mediaID: mediaID, ownerID: user.id, add: add, remove: remove, maxTags: configuration.maxTagsPerMedia)
+        return TagsResponse(mediaID: Self.text(mediaID), tags: tags)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> SuccessResponse {
+        let user = try context.requireUser()
+        guard let mediaID = UUID(uuidString: context.parameters.get("id") ?? "") else {
+            throw AppError.notFound("media not found")
+        }
+        let pending = try await repository.delete(mediaID: mediaID, ownerID: user.id)
+        await janitor.remove(pending)
+        return SuccessResponse()
+    }
+
+    // MARK: Helpers
+
+    /// Another user's media answers exactly like a missing one.
+    func ownedMedia(_ rawID: String, user: AuthenticatedUser) async throws -> MediaRecord {
+        guard let id = UUID(uuidString: rawID), let media = try await repository.find(mediaID: id, ownerID: user.id)
+        else { throw AppError.notFound("media not found") }
+        return media
+    }
+
+    static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
+}

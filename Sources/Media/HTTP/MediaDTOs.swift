@@ -1,0 +1,218 @@
+import Foundation
+import Hummingbird
+import MediaVaultCore
+import ObjectStorage
+
+/// A media item as the API returns it (the original's fields first, then additions).
+struct MediaItemResponse: ResponseEncodable {
+    let id: String
+    let title: String
+    let originalFilename: String
+    let mimeType: String
+    let sizeBytes: Int64
+    let durationSeconds: Double?
+    let status: String
+    let tags: [String]
+    let createdAt: Date
+    let width: Int?
+    let height: Int?
+    let errorMessage: String?
+    let thumbnailURL: String?
+    let streamURL: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, status, tags, width, height
+        case originalFilename = "original_filename"
+        case mimeType = "mime_type"
+        case sizeBytes = "size_bytes"
+        case durationSeconds = "duration_seconds"
+        case createdAt = "created_at"
+        case errorMessage = "error_message"
+        case thumbnailURL = "thumbnail_url"
+        case streamURL = "stream_url"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(title, forKey: .title)
+        try container.encode(originalFilename, forKey: .originalFilename)
+        try container.encode(mimeType, forKey: .mimeType)
+        try container.encode(sizeBytes, forKey: .sizeBytes)
+        try container.encode(durationSeconds, forKey: .durationSeconds)
+        try container.encode(status, forKey: .status)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(width, forKey: .width)
+        try container.encode(height, forKey: .height)
+        try container.encodeIfPresent(errorMessage, forKey: .errorMessage)
+        try container.encodeIfPresent(thumbnailURL, forKey: .thumbnailURL)
+        try container.encodeIfPresent(streamURL, forKey: .streamURL)
+    }
+}
+
+struct SignRequest: Decodable {
+    let filename: String
+    let mimeType: String
+    let sizeBytes: Int64?
+    let title: String?
+
+    enum CodingKeys: String, CodingKey {
+        case filename, title
+        case mimeType = "mime_type"
+        case sizeBytes = "size_bytes"
+    }
+}
+
+struct SignResponse: ResponseEncodable {
+    let uploadURL: String
+    let s3Key: String
+    let mediaID: String
+    let expiresAt: Date
+    let method: String
+    let headers: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case method, headers
+        case uploadURL = "upload_url"
+        case s3Key = "s3_key"
+        case mediaID = "media_id"
+        case expiresAt = "expires_at"
+    }
+}
+
+struct ConfirmRequest: Decodable {
+    let mediaID: String
+    let title: String?
+    let sizeBytes: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case title
+        case mediaID = "media_id"
+        case sizeBytes = "size_bytes"
+    }
+}
+
+struct ConfirmResponse: ResponseEncodable {
+    let mediaID: String
+    let status: String
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case mediaID = "media_id"
+    }
+}
+
+struct TagsRequest: Decodable {
+    let addTags: [String]?
+    let removeTags: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case addTags = "add_tags"
+        case removeTags = "remove_tags"
+    }
+}
+
+struct TagsResponse: ResponseEncodable {
+    let mediaID: String
+    let tags: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case tags
+        case mediaID = "media_id"
+    }
+}
+
+struct ListResponse: ResponseEncodable {
+    let items: [MediaItemResponse]
+    let totalCount: Int
+    let page: Int
+    let pageSize: Int
+
+    enum CodingKeys: String, CodingKey {
+        case items, page
+        case totalCount = "total_count"
+        case pageSize = "page_size"
+    }
+}
+
+struct MultipartStartRequest: Decodable {
+    let filename: String
+    let mimeType: String
+    let sizeBytes: Int64
+    let partSize: Int64?
+    let title: String?
+
+    enum CodingKeys: String, CodingKey {
+        case filename, title
+        case mimeType = "mime_type"
+        case sizeBytes = "size_bytes"
+        case partSize = "part_size"
+    }
+}
+
+struct MultipartStartResponse: ResponseEncodable {
+    let mediaID: String
+    let uploadID: String
+    let s3Key: String
+    let partSize: Int64
+    let partCount: Int
+
+    enum CodingKeys: String, CodingKey {
+        case mediaID = "media_id"
+        case uploadID = "upload_id"
+        case s3Key = "s3_key"
+        case partSize = "part_size"
+        case partCount = "part_count"
+    }
+}
+
+struct PartURLsRequest: Decodable {
+    let partNumbers: [Int]
+
+    enum CodingKeys: String, CodingKey { case partNumbers = "part_numbers" }
+}
+
+struct PartURLsResponse: ResponseEncodable {
+    struct Part: Encodable {
+        let partNumber: Int
+        let uploadURL: String
+        let expiresAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case partNumber = "part_number"
+            case uploadURL = "upload_url"
+            case expiresAt = "expires_at"
+        }
+    }
+    let parts: [Part]
+}
+
+struct UploadedPartsResponse: ResponseEncodable {
+    struct Part: Encodable {
+        let partNumber: Int
+        let etag: String
+        let sizeBytes: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case etag
+            case partNumber = "part_number"
+            case sizeBytes = "size_bytes"
+        }
+    }
+    let parts: [Part]
+}
+
+struct CompleteRequest: Decodable {
+    struct Part: Decodable {
+        let partNumber: Int
+        let etag: String
+
+        enum CodingKeys: String, CodingKey {
+            case etag
+            case partNumber = "part_number"
+        }
+    }
+    let parts: [Part]
+    let title: String?
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import Logging
+import MediaVaultCore
+import ObjectStorage
+import Prometheus
+
+/// What the Media module exposes to the gateway.
+public struct MediaModule: Sendable {
+    public let migrations = MediaMigrations.all
+    public let repository: MediaRepository
+    public let janitor: StorageJanitor
+    let controller: MediaController
+
+    public init(
+        configuration: MediaConfiguration, database: Database, store: any ObjectStore,
+        scheduler: any ProcessingScheduler, registry: PrometheusCollectorRegistry, janitorInterval: Duration,
+        logger: Logger
+    ) {
+        repository = MediaRepository(database: database, defaultQuotaBytes: configuration.defaultQuotaBytes)
+        janitor = StorageJanitor(
+            repository: repository, store: store, interval: janitorInterval,
+            abandonedUploadAge: configuration.abandonedUploadAge, logger: logger)
+        controller = MediaController(
+            configuration: configuration, repository: repository, store: store, scheduler: scheduler,
+            janitor: janitor, registry: registry)
+    }
+
+    public func registerRoutes(on router: Router<AppRequestContext>) {
+        controller.register(on: router)
+    }
+
+    /// Adds storage use and quota to `/auth/me`.
+    public var profileExtension: any ProfileExtension { StorageProfileExtension(repository: repository) }
+}
+
+struct StorageProfileExtension: ProfileExtension {
+    let repository: MediaRepository
+
+    func fields(forUser userID: UUID) async throws -> [String: JSONValue] {
+        let usage = try await repository.usage(ownerID: userID)
+        return [
+            "storage_used_bytes": .int(usage.usedBytes),
+            "storage_quota_bytes": usage.quotaBytes.map { .int($0) } ?? .null,
+        ]
+    }
+}

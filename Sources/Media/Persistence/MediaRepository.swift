@@ -1,0 +1,363 @@
+import Foundation
+import Logging
+import MediaVaultCore
+import PostgresNIO
+
+/// Storage use of one user; `quotaBytes == nil` means unlimited.
+public struct StorageUsage: Sendable, Equatable {
+    public let usedBytes: Int64
+    /// Declared sizes of uploads signed but not yet confirmed: room already promised.
+    public let reservedBytes: Int64
+    public let quotaBytes: Int64?
+
+    public var availableBytes: Int64? { quotaBytes.map { max(0, $0 - usedBytes - reservedBytes) } }
+}
+
+/// List filters of `GET /media`.
+public struct MediaListQuery: Sendable {
+    public var page: Int
+    public var pageSize: Int
+    public var status: MediaStatus?
+    public var tags: [String]
+    public var search: String?
+    public var sort: MediaSort
+
+    public init(page: Int, pageSize: Int, status: MediaStatus?, tags: [String], search: String?, sort: MediaSort) {
+        self.page = page
+        self.pageSize = pageSize
+        self.status = status
+        self.tags = tags
+        self.search = search
+        self.sort = sort
+    }
+
+    var isUnfiltered: Bool { status == nil && tags.isEmpty && search == nil }
+}
+
+/// SQL of the Media module. Every read and write is scoped by owner.
+public struct MediaRepository: Sendable {
+    let database: Database
+    let defaultQuotaBytes: Int64?
+    var logger: Logger { database.logger }
+
+    public init(database: Database, defaultQuotaBytes: Int64?) {
+        self.database = database
+        self.defaultQuotaBytes = defaultQuotaBytes
+    }
+
+    // MARK: Accounting
+
+    /// Locks (creating if needed) the user's storage row and returns usage; callers hold the transaction.
+    func lockedUsage(ownerID: UUID, on connection: PostgresConnection) async throws -> StorageUsage {
+        try await connection.query(
+            "INSERT INTO media.user_storage (user_id) VALUES (\(ownerID)) ON CONFLICT (user_id) DO NOTHING",
+            logger: logger)
+        let rows = try await connection.query(
+            """
+            SELECT s.used_bytes, s.quota_bytes,
+                   (SELECT COALESCE(sum(COALESCE(i.declared_size_bytes, 0)), 0)::int8 FROM media.items i
+                    WHERE i.owner_id = s.user_id AND i.status = 'uploading')
+            FROM media.user_storage s WHERE s.user_id = \(ownerID) FOR UPDATE
+            """, logger: logger)
+        for try await (used, quota, reserved) in rows.decode((Int64, Int64?, Int64).self) {
+            return StorageUsage(usedBytes: used, reservedBytes: reserved, quotaBytes: quota ?? defaultQuotaBytes)
+        }
+        throw AppError.internal
+    }
+
+    public func usage(ownerID: UUID) async throws -> StorageUsage {
+        try await database.transaction { connection in try await lockedUsage(ownerID: ownerID, on: connection) }
+    }
+
+    static func quotaError(_ usage: StorageUsage, needed: Int64) -> AppError {
+        .resourceExhausted(
+            "storage quota exceeded: \(needed) bytes needed, \(usage.availableBytes ?? 0) bytes left",
+            status: .contentTooLarge,
+            details: [
+                "quota_bytes": .int(usage.quotaBytes ?? 0), "used_bytes": .int(usage.usedBytes),
+                "reserved_bytes": .int(usage.reservedBytes), "available_bytes": .int(usage.availableBytes ?? 0),
+                "needed_bytes": .int(needed),
+            ])
+    }
+
+    // MARK: Uploads
+
+    public struct NewUpload: Sendable {
+        let id: UUID
+        let ownerID: UUID
+        let title: String
+        let filename: String
+        let mimeType: String
+        let declaredSize: Int64?
+        let objectKey: String
+        let multipartUploadID: String?
+        let partSize: Int64?
+    }
+
+    /// Creates the `uploading` row after checking the declared size against the quota.
+    public func createUpload(_ upload: NewUpload) async throws {
+        try await database.transaction { connection in
+            let usage = try await lockedUsage(ownerID: upload.ownerID, on: connection)
+            if let declared = upload.declaredSize, let available = usage.availableBytes, declared > available {
+                throw Self.quotaError(usage, needed: declared)
+            }
+            try await connection.query(
+                """
+                INSERT INTO media.items (id, owner_id, title, original_filename, mime_type, declared_size_bytes,
+                                         size_bytes, status, object_key, multipart_upload_id, part_size)
+                VALUES (\(upload.id), \(upload.ownerID), \(upload.title), \(upload.filename), \(upload.mimeType),
+                        \(upload.declaredSize), \(upload.declaredSize ?? 0), 'uploading', \(upload.objectKey),
+                        \(upload.multipartUploadID), \(upload.partSize))
+                """, logger: logger)
+            try await connection.query(
+                "UPDATE media.user_storage SET item_count = item_count + 1 WHERE user_id = \(upload.ownerID)",
+                logger: logger)
+        }
+    }
+
+    public func find(mediaID: UUID, ownerID: UUID) async throws -> MediaRecord? {
+        let rows = try await database.client.query(
+            """
+            SELECT \(unescaped: MediaRecord.columns) FROM media.items i
+            WHERE i.id = \(mediaID) AND i.owner_id = \(ownerID)
+            """, logger: logger)
+        for try await row in rows { return try MediaRecord(row: row) }
+        return nil
+    }
+
+    public enum ConfirmOutcome: Sendable {
+        case confirmed(MediaStatus)
+        case alreadyConfirmed(MediaStatus)
+    }
+
+    /// Marks the upload `queued` with its real size and schedules processing, all in one transaction.
+    /// Returns `alreadyConfirmed` when another request got there first (confirm is idempotent).
+    public func confirm(
+        mediaID: UUID, ownerID: UUID, realSize: Int64, realMimeType: String, title: String?,
+        scheduler: any ProcessingScheduler
+    ) async throws -> ConfirmOutcome {
+        try await database.transaction { connection in
+            let usage = try await lockedUsage(ownerID: ownerID, on: connection)
+            let rows = try await connection.query(
+                """
+                SELECT status, object_key, declared_size_bytes FROM media.items
+                WHERE id = \(mediaID) AND owner_id = \(ownerID) FOR UPDATE
+                """, logger: logger)
+            var current: (String, String, Int64?)?
+            for try await row in rows.decode((String, String, Int64?).self) { current = row }
+            guard let (status, objectKey, declared) = current else { throw AppError.notFound("media not found") }
+            if status != MediaStatus.uploading.rawValue {
+                return .alreadyConfirmed(MediaStatus(rawValue: status) ?? .failed)
+            }
+            // This upload's own declared size is part of `reserved`; it is replaced by the real size.
+            if let quota = usage.quotaBytes, usage.usedBytes + usage.reservedBytes - (declared ?? 0) + realSize > quota {
+                throw Self.quotaError(usage, needed: realSize)
+            }
+            try await connection.query(
+                """
+                UPDATE media.items SET status = 'queued', size_bytes = \(realSize), mime_type = \(realMimeType),
+                    title = COALESCE(\(title), title), multipart_upload_id = NULL, confirmed_at = now(),
+                    updated_at = now()
+                WHERE id = \(mediaID)
+                """, logger: logger)
+            try await connection.query(
+                "UPDATE media.user_storage SET used_bytes = used_bytes + \(realSize) WHERE user_id = \(ownerID)",
+                logger: logger)
+            try await scheduler.scheduleProcessing(
+                ProcessingRequest(mediaID: mediaID, ownerID: ownerID, objectKey: objectKey, mimeType: realMimeType),
+                on: connection)
+            return .confirmed(.queued)
+        }
+    }
+
+    // MARK: Tags
+
+    /// Applies removals then additions and returns the media's tags afterwards.
+    public func updateTags(
+        mediaID: UUID, ownerID: UUID, add: [String], remove: [String], maxTags: Int
+    ) async throws -> [String] {
+        try await database.transaction { connection in
+            let owned = try await connection.query(
+                "SELECT 1 FROM media.items WHERE id = \(mediaID) AND owner_id = \(ownerID) FOR UPDATE",
+                logger: logger)
+            var found = false
+            for try await _ in owned { found = true }
+            guard found else { throw AppError.notFound("media not found") }
+            if !remove.isEmpty {
+                try await connection.query(
+                    "DELETE FROM media.tags WHERE media_id = \(mediaID) AND tag = ANY(\(remove))", logger: logger)
+            }
+            if !add.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO media.tags (media_id, owner_id, tag)
+                    SELECT \(mediaID), \(ownerID), unnest(\(add)::text[]) ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+            let rows = try await connection.query(
+                "SELECT tag FROM media.tags WHERE media_id = \(mediaID) ORDER BY tag", logger: logger)
+            var tags: [String] = []
+            for try await tag in rows.decode(String.self) { tags.append(tag) }
+            if tags.count > maxTags {
+                throw AppError.invalidArgument("a media item may carry at most \(maxTags) tags")
+            }
+            try await connection.query(
+                "UPDATE media.items SET updated_at = now() WHERE id = \(mediaID)", logger: logger)
+            return tags
+        }
+    }
+
+    // MARK: Listing
+
+    /// One page of the user's media, tags included, in one round trip, plus the total for the filters.
+    public func list(ownerID: UUID, query: MediaListQuery) async throws -> (items: [MediaRecord], total: Int) {
+        let status = query.status?.rawValue
+        let tags: [String]? = query.tags.isEmpty ? nil : query.tags
+        let pattern = query.search.map { "%" + Self.escapeLike($0.lowercased()) + "%" }
+        let offset = (query.page - 1) * query.pageSize
+        // `$n IS NULL` branches fold away: PostgresNIO's unnamed statements are planned with their values.
+        let filter: PostgresQuery = """
+            i.owner_id = \(ownerID)
+            AND (\(status)::text IS NULL OR i.status = \(status))
+            AND (\(pattern)::text IS NULL OR lower(i.title || ' ' || i.original_filename) LIKE \(pattern))
+            AND (\(tags)::text[] IS NULL OR i.id IN (
+                SELECT t.media_id FROM media.tags t WHERE t.owner_id = \(ownerID) AND t.tag = ANY(\(tags))
+                GROUP BY t.media_id HAVING count(*) = \(query.tags.count)))
+            """
+        var items: [MediaRecord] = []
+        let rows = try await database.client.query(
+            Self.compose(
+                "SELECT \(MediaRecord.columns) FROM media.items i WHERE ", filter,
+                " ORDER BY \(query.sort.orderBy) LIMIT \(query.pageSize) OFFSET \(offset)"),
+            logger: logger)
+        for try await row in rows { items.append(try MediaRecord(row: row)) }
+
+        let total: Int
+        if query.isUnfiltered {
+            // Maintained on every insert and delete, so the common case needs no count over the user's rows.
+            let counted = try await database.client.query(
+                "SELECT item_count FROM media.user_storage WHERE user_id = \(ownerID)", logger: logger)
+            var value = 0
+            for try await count in counted.decode(Int.self) { value = count }
+            total = value
+        } else {
+            let counted = try await database.client.query(
+                Self.compose("SELECT count(*)::int8 FROM media.items i WHERE ", filter, ""), logger: logger)
+            var value = 0
+            for try await count in counted.decode(Int.self) { value = count }
+            total = value
+        }
+        return (items, total)
+    }
+
+    /// Wraps a filter query with fixed SQL text before and after, keeping its bindings.
+    static func compose(_ prefix: String, _ filter: PostgresQuery, _ suffix: String) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: prefix + filter.sql + suffix, binds: filter.binds)
+    }
+
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    // MARK: Deletion
+
+    /// Deletes the row (tags, jobs and collection entries cascade) and records every object to remove, in one
+    /// transaction; the objects are removed afterwards and retried from `media.pending_deletions` on failure.
+    public func delete(mediaID: UUID, ownerID: UUID) async throws -> [PendingDeletion] {
+        try await database.transaction { connection in
+            _ = try await lockedUsage(ownerID: ownerID, on: connection)
+            let rows = try await connection.query(
+                """
+                DELETE FROM media.items WHERE id = \(mediaID) AND owner_id = \(ownerID)
+                RETURNING status, size_bytes, object_key, multipart_upload_id, processed_key, thumbnail_key
+                """, logger: logger)
+            var deleted: (String, Int64, String, String?, String?, String?)?
+            for try await row in rows.decode((String, Int64, String, String?, String?, String?).self) { deleted = row }
+            guard let (status, size, objectKey, uploadID, processedKey, thumbnailKey) = deleted else {
+                throw AppError.notFound("media not found")
+            }
+            let confirmedBytes = status == MediaStatus.uploading.rawValue ? 0 : size
+            try await connection.query(
+                """
+                UPDATE media.user_storage SET item_count = item_count - 1, used_bytes = used_bytes - \(confirmedBytes)
+                WHERE user_id = \(ownerID)
+                """, logger: logger)
+            var pending: [PendingDeletion] = []
+            for (key, upload) in [(objectKey, uploadID), (processedKey, nil), (thumbnailKey, nil)] {
+                guard let key else { continue }
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO media.pending_deletions (object_key, multipart_upload_id)
+                    VALUES (\(key), \(upload)) RETURNING id
+                    """, logger: logger)
+                for try await id in inserted.decode(Int64.self) {
+                    pending.append(PendingDeletion(id: id, objectKey: key, multipartUploadID: upload))
+                }
+            }
+            return pending
+        }
+    }
+
+    /// Uploads still `uploading` after `age`.
+    public func abandonedUploads(olderThan age: Duration, limit: Int) async throws -> [(mediaID: UUID, ownerID: UUID)] {
+        let seconds = Double(age.components.seconds)
+        let rows = try await database.client.query(
+            """
+            SELECT id, owner_id FROM media.items
+            WHERE status = 'uploading' AND created_at < now() - make_interval(secs => \(seconds))
+            ORDER BY created_at LIMIT \(limit)
+            """, logger: logger)
+        var result: [(UUID, UUID)] = []
+        for try await row in rows.decode((UUID, UUID).self) { result.append(row) }
+        return result.map { (mediaID: $0.0, ownerID: $0.1) }
+    }
+
+    /// Deletions due now, oldest first.
+    public func dueDeletions(limit: Int) async throws -> [PendingDeletion] {
+        let rows = try await database.client.query(
+            """
+            SELECT id, object_key, multipart_upload_id FROM media.pending_deletions
+            WHERE next_attempt_at <= now() ORDER BY next_attempt_at LIMIT \(limit)
+            """, logger: logger)
+        var result: [PendingDeletion] = []
+        for try await (id, key, upload) in rows.decode((Int64, String, String?).self) {
+            result.append(PendingDeletion(id: id, objectKey: key, multipartUploadID: upload))
+        }
+        return result
+    }
+
+    public func finishDeletion(id: Int64) async throws {
+        try await database.client.query("DELETE FROM media.pending_deletions WHERE id = \(id)", logger: logger)
+    }
+
+    /// Backs off exponentially (up to an hour) before the next try.
+    public func postponeDeletion(id: Int64, error: String) async throws {
+        try await database.client.query(
+            """
+            UPDATE media.pending_deletions SET attempts = attempts + 1, last_error = \(String(error.prefix(500))),
+                next_attempt_at = now() + make_interval(secs => least(3600, 5 * power(2, attempts)))
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+}
+
+/// An object that must be removed from storage (and a multipart upload to abort, if one was open).
+public struct PendingDeletion: Sendable, Equatable {
+    public let id: Int64
+    public let objectKey: String
+    public let multipartUploadID: String?
+}
+
+extension MediaRepository {
+    /// After a completed multipart upload, the row is an ordinary upload awaiting confirmation.
+    public func clearMultipart(mediaID: UUID) async throws {
+        try await database.client.query(
+            "UPDATE media.items SET multipart_upload_id = NULL, updated_at = now() WHERE id = \(mediaID)",
+            logger: logger)
+    }
+}

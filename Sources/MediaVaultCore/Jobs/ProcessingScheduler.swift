@@ -1,0 +1,24 @@
+import Foundation
+import PostgresNIO
+
+/// What the Media module asks of the Processing module, inside Media's own transaction, so that a confirmed upload,
+/// its job and the job's outbox message commit together or not at all.
+public protocol ProcessingScheduler: Sendable {
+    /// Records a processing job (and its outbox message) for the media on `connection`'s open transaction.
+    func scheduleProcessing(_ request: ProcessingRequest, on connection: PostgresConnection) async throws
+}
+
+/// The facts a worker needs to process one upload.
+public struct ProcessingRequest: Sendable, Equatable {
+    public let mediaID: UUID
+    public let ownerID: UUID
+    public let objectKey: String
+    public let mimeType: String
+
+    public init(mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String) {
+        self.mediaID = mediaID
+        self.ownerID = ownerID
+        self.objectKey = objectKey
+        self.mimeType = mimeType
+    }
+}

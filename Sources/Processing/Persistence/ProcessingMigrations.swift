@@ -1,0 +1,54 @@
+import MediaVaultCore
+
+/// Schema `processing`: jobs (the source of truth) and the outbox the relay publishes to NSQ.
+public enum ProcessingMigrations {
+    public static let all: [Migration] = [
+        Migration(
+            module: "processing", version: 1, name: "jobs_and_outbox",
+            statements: [
+                "CREATE SCHEMA IF NOT EXISTS processing",
+                """
+                CREATE TABLE processing.jobs (
+                    id uuid PRIMARY KEY,
+                    media_id uuid NOT NULL REFERENCES media.items (id) ON DELETE CASCADE,
+                    owner_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+                    object_key text NOT NULL,
+                    mime_type text NOT NULL,
+                    status text NOT NULL DEFAULT 'queued'
+                        CHECK (status IN ('queued', 'processing', 'completed', 'failed')),
+                    attempts integer NOT NULL DEFAULT 0,
+                    max_attempts integer NOT NULL DEFAULT 5,
+                    progress real NOT NULL DEFAULT 0,
+                    error_message text,
+                    worker_id text,
+                    heartbeat_at timestamptz,
+                    available_at timestamptz NOT NULL DEFAULT now(),
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    started_at timestamptz,
+                    finished_at timestamptz
+                )
+                """,
+                // At most one live job per media: a duplicate schedule or reprocess cannot run two transcodes.
+                """
+                CREATE UNIQUE INDEX jobs_one_live_per_media_idx ON processing.jobs (media_id)
+                    WHERE status IN ('queued', 'processing')
+                """,
+                "CREATE INDEX jobs_media_created_idx ON processing.jobs (media_id, created_at DESC)",
+                "CREATE INDEX jobs_claimable_idx ON processing.jobs (available_at) WHERE status = 'queued'",
+                "CREATE INDEX jobs_heartbeat_idx ON processing.jobs (heartbeat_at) WHERE status = 'processing'",
+                """
+                CREATE TABLE processing.outbox (
+                    id bigserial PRIMARY KEY,
+                    topic text NOT NULL,
+                    payload jsonb NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    sent_at timestamptz,
+                    attempts integer NOT NULL DEFAULT 0,
+                    last_error text
+                )
+                """,
+                "CREATE INDEX outbox_pending_idx ON processing.outbox (id) WHERE sent_at IS NULL",
+            ])
+    ]
+}

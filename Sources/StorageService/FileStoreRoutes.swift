@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MediaVaultCore
+import ObjectStorage
+
+/// Serves the filesystem store's signed URLs: `PUT`/`GET`/`HEAD /storage/**`. The signature is the authorisation.
+public struct FileStoreRoutes: Sendable {
+    let store: FileSystemObjectStore
+
+    public init(store: FileSystemObjectStore) {
+        self.store = store
+    }
+
+    public func register(on router: Router<AppRequestContext>) {
+        router.on("/storage/**", method: .put, use: handle)
+        router.on("/storage/**", method: .get, use: handle)
+        router.on("/storage/**", method: .head, use: handle)
+    }
+
+    @Sendable func handle(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let operation: SignedOperation
+        do {
+            operation = try store.authorize(
+                method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
+                contentType: request.headers[.contentType])
+        } catch {
+            throw AppError(
+                error.httpStatus == 400 ? .invalidArgument : .permissionDenied,
+                status: HTTPResponse.Status(code: error.httpStatus), "storage URL is invalid or expired")
+        }
+        do {
+            switch operation {
+            case .putObject(let key, let contentType, let maximumSize):
+                try Self.checkLength(request, maximumSize: maximumSize)
+                let info = try await store.writeObject(
+                    request.body, to: key, contentType: contentType, maximumSize: maximumSize)
+                return Response(status: .ok, headers: [.eTag: "\"\(info.etag ?? "")\""])
+            case .putPart(let key, let uploadID, let partNumber, let maximumSize):
+                try Self.checkLength(request, maximumSize: maximumSize)
+                let part = try await store.writePart(
+                    request.body, for: key, uploadID: uploadID, partNumber: partNumber, maximumSize: maximumSize)
+                return Response(status: .ok, headers: [.eTag: "\"\(part.etag)\""])
+            case .getObject(let key, let downloadFilename):
+                let read = try await store.read(
+                    key, rangeHeader: request.headers[.range], downloadFilename: downloadFilename)
+                var headers = HTTPFields()
+                for field in read.headers {
+                    if let name = HTTPTypes.HTTPField.Name(field.name) { headers[name] = field.value }
+                }
+                headers[.cacheControl] = "private, max-age=300"
+                let body = request.method == .head ? ResponseBody() : ResponseBody(asyncSequence: read.body)
+                return Response(status: .init(code: read.status), headers: headers, body: body)
+            }
+        } catch let error as ObjectStorageError {
+            throw Self.appError(error) ?? error
+        } catch let error as RangeNotSatisfiable {
+            throw AppError(
+                .invalidArgument, status: .rangeNotSatisfiable, "requested range not satisfiable",
+                headers: [.contentRange: error.contentRange])
+        }
+    }
+
+    static func checkLength(_ request: Request, maximumSize: Int64) throws {
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length > maximumSize {
+            throw AppError.resourceExhausted("upload is larger than allowed", status: .contentTooLarge)
+        }
+    }
+
+    /// The caller-facing error, or `nil` for failures that are ours (logged and answered as `internal`).
+    static func appError(_ error: ObjectStorageError) -> AppError? {
+        switch error {
+        case .objectNotFound, .uploadNotFound: return .notFound("object not found")
+        case .entityTooLarge: return .resourceExhausted("upload is larger than allowed", status: .contentTooLarge)
+        case .invalidArgument, .invalidKey, .invalidPart: return .invalidArgument("invalid upload request")
+        default: return nil
+        }
+    }
+}
