@@ -21,8 +21,12 @@ RUN swift package resolve
 
 # Then the sources (.dockerignore keeps docs, scripts, secrets and build output out of the context).
 COPY . .
+# Debug info is stripped (about a third of the size); the symbol table stays, so crash backtraces keep their
+# function names. swift-backtrace-static symbolicates them for the statically linked binary.
 RUN swift build -c release --static-swift-stdlib --product mediavault \
-    && install -D -m 0755 "$(swift build -c release --show-bin-path)/mediavault" /out/mediavault
+    && install -D -m 0755 "$(swift build -c release --show-bin-path)/mediavault" /out/mediavault \
+    && strip --strip-debug /out/mediavault \
+    && install -m 0755 /usr/libexec/swift/linux/swift-backtrace-static /out/swift-backtrace-static
 
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 
@@ -45,11 +49,12 @@ RUN apt-get update \
     && useradd --system --uid 10001 --gid mediavault --home-dir /var/lib/mediavault --create-home \
         --shell /usr/sbin/nologin mediavault
 
-COPY --from=build /out/mediavault /usr/local/bin/mediavault
+COPY --from=build /out/ /usr/local/bin/
 
 # The working directory holds a mounted .env (optional) and, with STORAGE_BACKEND=filesystem, the stored files.
 WORKDIR /var/lib/mediavault
 ENV MEDIAVAULT_ENV=production \
+    SWIFT_BACKTRACE=enable=yes,interactive=no,swift-backtrace=/usr/local/bin/swift-backtrace-static \
     LOG_FORMAT=json \
     HTTP_HOST=0.0.0.0 \
     HTTP_PORT=4000

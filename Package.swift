@@ -32,6 +32,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -64,9 +65,13 @@ let package = Package(
         .target(
             name: "Processing",
             dependencies: [
-                "MediaVaultCore",
+                "MediaVaultCore", "NSQ",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Object store selection from configuration, and the routes serving the filesystem store's signed URLs.
@@ -115,6 +120,11 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
+        // ffprobe/ffmpeg: probing, HEVC transcode plans, progress, posters and thumbnails.
+        .target(
+            name: "Transcoding",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
         // Composes modules and services into the gateway application.
         .target(
             name: "GatewayApp",
@@ -131,8 +141,11 @@ let package = Package(
         .target(
             name: "WorkerApp",
             dependencies: [
-                "MediaVaultCore", "StorageService", "Processing",
+                "MediaVaultCore", "StorageService", "Processing", "Media", "Transcoding", "ObjectStorage", "NSQ",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -190,6 +203,8 @@ let package = Package(
             name: "GatewayIntegrationTests",
             dependencies: [
                 "GatewayApp", "WorkerApp", "Auth", "Media", "MediaVaultCore", "ObjectStorage", "TestSupport",
+                "NSQTestBroker", "Transcoding",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

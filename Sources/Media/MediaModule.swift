@@ -15,12 +15,12 @@ public struct MediaModule: Sendable {
     public init(
         configuration: MediaConfiguration, database: Database, store: any ObjectStore,
         scheduler: any ProcessingScheduler, registry: PrometheusCollectorRegistry, janitorInterval: Duration,
-        logger: Logger
+        startup: StartupGate, logger: Logger
     ) {
         repository = MediaRepository(database: database, defaultQuotaBytes: configuration.defaultQuotaBytes)
         janitor = StorageJanitor(
             repository: repository, store: store, interval: janitorInterval,
-            abandonedUploadAge: configuration.abandonedUploadAge, logger: logger)
+            abandonedUploadAge: configuration.abandonedUploadAge, startup: startup, logger: logger)
         controller = MediaController(
             configuration: configuration, repository: repository, store: store, scheduler: scheduler,
             janitor: janitor, registry: registry)

@@ -12,11 +12,13 @@ public struct StorageJanitor: Service {
     let interval: Duration
     let abandonedUploadAge: Duration
     let logger: Logger
+    let startup: StartupGate
 
     public init(
         repository: MediaRepository, store: any ObjectStore, interval: Duration, abandonedUploadAge: Duration,
-        logger: Logger
+        startup: StartupGate = StartupGate(open: true), logger: Logger
     ) {
+        self.startup = startup
         self.repository = repository
         self.store = store
         self.interval = interval
@@ -27,6 +29,7 @@ public struct StorageJanitor: Service {
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
+                await startup.wait()
                 while !Task.isCancelled {
                     await runOnce()
                     try await Task.sleep(for: interval)

@@ -30,6 +30,8 @@ final class BrokerClient: ChannelInboundHandler {
     private(set) var heartbeatInterval: TimeAmount?
     private(set) var messageTimeout: TimeAmount
     private(set) var readyCount = 0
+    /// Every RDY count received, oldest first.
+    private(set) var readyHistory: [Int] = []
     var inFlightCount = 0
     private(set) var lastReadAt = NIODeadline.now()
     private var heartbeatTask: RepeatedTask?
@@ -140,6 +142,11 @@ final class BrokerClient: ChannelInboundHandler {
             client.sendResponse("_heartbeat_")
             client.broker.flushClients()
         }
+    }
+
+    /// Moves the read deadline back by `stall`, time the broker's event loop did not run (and so did not read).
+    func forgiveStall(_ stall: TimeAmount, now: NIODeadline) {
+        lastReadAt = min(lastReadAt + stall, now)
     }
 
     /// nsqd's read deadline: a client silent for two heartbeat intervals is disconnected.
@@ -257,6 +264,7 @@ final class BrokerClient: ChannelInboundHandler {
             return fatal("E_INVALID", "RDY count \(count) out of range 0-\(maximum)")
         }
         readyCount = count
+        readyHistory.append(count)
         subscription?.pump(now: .now())
     }
 
@@ -418,6 +426,7 @@ final class BrokerClient: ChannelInboundHandler {
             channel: subscription?.name,
             state: state.rawValue,
             readyCount: readyCount,
+            readyHistory: readyHistory,
             inFlightCount: inFlightCount,
             heartbeatInterval: heartbeatInterval.map { Duration.nanoseconds($0.nanoseconds) },
             messageTimeout: .nanoseconds(messageTimeout.nanoseconds),

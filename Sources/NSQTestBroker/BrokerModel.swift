@@ -147,6 +147,11 @@ final class BrokerChannel {
         }
     }
 
+    /// Extends every in-flight message's timeout by `stall`, time the broker's event loop did not run.
+    func forgiveStall(_ stall: TimeAmount) {
+        for index in inFlight.indices { inFlight.values[index].deadline = inFlight.values[index].deadline + stall }
+    }
+
     /// Puts every in-flight and deferred message back in the queue, as nsqd persists them on shutdown.
     func requeueEverything() {
         for entry in inFlight.values { ready.append(entry.message) }

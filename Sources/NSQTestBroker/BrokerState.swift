@@ -11,6 +11,8 @@ final class BrokerState {
     private var nextClientID = 1
     private var nextMessageID: UInt64 = 1
     private var clientsNeedingFlush: [BrokerClient] = []
+    /// When the last ``scan()`` ran; `nil` while stopped.
+    private var lastScanAt: NIODeadline?
 
     init(configuration: NSQTestBroker.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -70,6 +72,17 @@ final class BrokerState {
     /// Runs every `scanInterval`: timeouts, due deferred messages, silent clients.
     func scan() {
         let now = NIODeadline.now()
+        // A scan much later than scheduled means the event loop stood still (busy with other channels, or not
+        // scheduled on a loaded machine), and so did reading: a NOP, FIN or TOUCH may be waiting unread in a socket.
+        // Such a stall is not held against clients: read deadlines and message timeouts move back by its length.
+        let interval = TimeAmount(configuration.scanInterval)
+        if let lastScanAt, case let lateness = now - lastScanAt - interval, lateness > interval {
+            for client in clients.values { client.forgiveStall(lateness, now: now) }
+            for topic in topics.values {
+                for channel in topic.channels.values { channel.forgiveStall(lateness) }
+            }
+        }
+        lastScanAt = now
         for client in Array(clients.values) { client.checkHeartbeatDeadline(now: now) }
         for topic in topics.values {
             for channel in topic.channels.values {
@@ -92,6 +105,14 @@ final class BrokerState {
 
     func disconnectAllClients() {
         for client in clients.values { client.close() }
+    }
+
+    /// The listener and every connection are closed: drop what is left of the clients and queue every in-flight
+    /// and deferred message again.
+    func stopped() {
+        disconnectAllClients()
+        requeueEverything()
+        lastScanAt = nil
     }
 
     func requeueEverything() {

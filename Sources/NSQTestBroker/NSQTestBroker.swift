@@ -13,7 +13,7 @@ public final class NSQTestBroker: Sendable {
     public struct Configuration: Sendable {
         /// Interface to listen on.
         public var host: String
-        /// Port to listen on; 0 picks a free one (kept across ``NSQTestBroker/stop()`` and restart).
+        /// Port to listen on; 0 picks a free one in 20000..<32000 (kept across ``NSQTestBroker/stop()`` and restart).
         public var port: Int
         /// Heartbeat interval for clients that do not ask for one.
         public var defaultHeartbeatInterval: Duration
@@ -105,6 +105,8 @@ public final class NSQTestBroker: Sendable {
         public var state: String
         /// Current RDY.
         public var readyCount: Int
+        /// Every RDY count the client sent, oldest first.
+        public var readyHistory: [Int]
         /// Messages sent to this client and not yet answered.
         public var inFlightCount: Int
         /// Negotiated heartbeat interval; `nil` when disabled.
@@ -138,10 +140,19 @@ public final class NSQTestBroker: Sendable {
     private let listener: NIOLoopBoundBox<Listener>
 
     private struct Listener {
+        /// Set by ``NSQTestBroker/start()`` before it binds, cleared by ``NSQTestBroker/stop()``.
+        var isStarted = false
+        /// Counts starts, so a connection accepted for an earlier run is not mistaken for one of this run.
+        var generation = 0
         var serverChannel: (any Channel)?
         var boundPort: Int?
         var scanTask: RepeatedTask?
+        /// Every accepted connection still open; ``NSQTestBroker/stop()`` closes them and waits until they are.
+        var children: [ObjectIdentifier: any Channel] = [:]
     }
+
+    /// How long ``start()`` keeps trying a port that is still in use (restart on the same port).
+    private static let addressInUseRetryTime: Duration = .seconds(3)
 
     /// Creates a stopped broker; call ``start()``.
     public init(
@@ -171,18 +182,25 @@ public final class NSQTestBroker: Sendable {
     }
 
     /// Starts listening; after a ``stop()`` it listens on the same port again.
+    ///
+    /// Port 0 picks a random port in 20000..<32000, below Linux's ephemeral range (32768+), so no outgoing
+    /// connection can hold it as its local port while the broker is stopped; and never one that another
+    /// `NSQTestBroker` of this process holds, running or stopped. A port that is still in use (another process got
+    /// it while the broker was stopped) is tried again for up to three seconds before the error is thrown.
     @discardableResult
     public func start() async throws -> Int {
         let (state, listener, eventLoop) = (self.state, self.listener, self.eventLoop)
-        let requested = try await eventLoop.submit { () -> (host: String, port: Int)? in
-            guard listener.value.serverChannel == nil else { return nil }
+        let claimed = try await eventLoop.submit { () -> (host: String, port: Int?, generation: Int)? in
+            guard !listener.value.isStarted else { return nil }
+            listener.value.isStarted = true
+            listener.value.generation += 1
             let configuration = state.value.configuration
-            return (configuration.host, listener.value.boundPort ?? configuration.port)
+            let port = listener.value.boundPort ?? (configuration.port == 0 ? nil : configuration.port)
+            return (configuration.host, port, listener.value.generation)
         }.get()
-        guard let requested else { return try await port }
+        guard let claimed else { return try await port }
+        let generation = claimed.generation
 
-        // Port 0 picks from below Linux's ephemeral range (32768+), so a restart on the same port cannot collide
-        // with another test's outgoing connection that happened to get that port as its local one.
         func bind(_ port: Int) async throws -> any Channel {
             try await ServerBootstrap(group: eventLoop, childGroup: eventLoop)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -190,6 +208,13 @@ public final class NSQTestBroker: Sendable {
                 .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // Refuse a connection that was accepted just before a stop() (the error closes it).
+                        guard listener.value.isStarted, listener.value.generation == generation else {
+                            throw ChannelError.ioOnClosedChannel
+                        }
+                        let id = ObjectIdentifier(channel)
+                        listener.value.children[id] = channel
+                        channel.closeFuture.whenComplete { _ in listener.value.children[id] = nil }
                         let broker = state.value
                         let client = broker.makeClient()
                         let decoder = BrokerCommandDecoder(
@@ -200,28 +225,54 @@ public final class NSQTestBroker: Sendable {
                         try channel.pipeline.syncOperations.addHandler(client)
                     }
                 }
-                .bind(host: requested.host, port: port)
+                .bind(host: claimed.host, port: port)
                 .get()
         }
+
         let server: any Channel
-        if requested.port == 0 {
-            var attempt = 0
-            while true {
-                do {
-                    server = try await bind(Int.random(in: 20000..<32000))
-                    break
-                } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 50 {
-                    attempt += 1
+        do {
+            if let port = claimed.port {
+                await BrokerPorts.shared.claim(port, for: self)
+                // The port may still be taken, by whatever got it while the broker was stopped.
+                let deadline = ContinuousClock.now + Self.addressInUseRetryTime
+                while true {
+                    do {
+                        server = try await bind(port)
+                        break
+                    } catch let error where Self.isAddressInUse(error) && ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            } else {
+                var attempt = 0
+                while true {
+                    let port = await BrokerPorts.shared.claimRandomPort(in: 20000..<32000, for: self)
+                    do {
+                        server = try await bind(port)
+                        break
+                    } catch let error where Self.isAddressInUse(error) && attempt < 50 {
+                        // Another process has it; leave it to them.
+                        await BrokerPorts.shared.release(port, by: self)
+                        attempt += 1
+                    }
                 }
             }
-        } else {
-            server = try await bind(requested.port)
+        } catch {
+            try? await eventLoop.submit {
+                if listener.value.generation == generation { listener.value.isStarted = false }
+            }.get()
+            throw error
         }
 
         return try await eventLoop.submit {
-            let boundPort = server.localAddress?.port ?? requested.port
-            listener.value.serverChannel = server
+            let boundPort = server.localAddress?.port ?? claimed.port ?? 0
             listener.value.boundPort = boundPort
+            guard listener.value.isStarted, listener.value.generation == generation else {
+                // stop() was called while binding.
+                server.close(promise: nil)
+                return boundPort
+            }
+            listener.value.serverChannel = server
             let interval = TimeAmount(state.value.configuration.scanInterval)
             listener.value.scanTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 state.value.scan()
@@ -230,25 +281,33 @@ public final class NSQTestBroker: Sendable {
         }.get()
     }
 
-    /// Closes the listener and every client connection. Topics, channels and messages survive, with in-flight
-    /// and deferred messages queued again (nsqd persists them on shutdown), so ``start()`` resumes where it stopped.
+    private static func isAddressInUse(_ error: any Error) -> Bool {
+        (error as? IOError)?.errnoCode == EADDRINUSE
+    }
+
+    /// Closes the listener and every client connection, and returns once all of them are closed, so the port is
+    /// free for ``start()``. Topics, channels and messages survive, with in-flight and deferred messages queued
+    /// again (nsqd persists them on shutdown), so ``start()`` resumes where it stopped.
     public func stop() async {
         let (state, listener) = (self.state, self.listener)
         let closing = try? await eventLoop.submit { () -> [EventLoopFuture<Void>] in
-            var futures: [EventLoopFuture<Void>] = []
+            listener.value.isStarted = false
             listener.value.scanTask?.cancel()
             listener.value.scanTask = nil
+            var closing: [EventLoopFuture<Void>] = []
             if let server = listener.value.serverChannel {
-                futures.append(server.close())
+                server.close(promise: nil)
+                closing.append(server.closeFuture)
                 listener.value.serverChannel = nil
             }
-            state.value.disconnectAllClients()
-            state.value.requeueEverything()
-            return futures
+            for child in listener.value.children.values {
+                child.close(promise: nil)
+                closing.append(child.closeFuture)
+            }
+            state.value.stopped()
+            return closing
         }.get()
         for future in closing ?? [] { try? await future.get() }
-        // Let the clients' close events run so the broker is quiet when this returns.
-        try? await eventLoop.submit {}.get()
     }
 
     /// The listening port (the last one, when stopped).
@@ -324,6 +383,44 @@ public final class NSQTestBroker: Sendable {
     ) async throws -> Result {
         let state = self.state
         return try await eventLoop.submit { body(state.value) }.get()
+    }
+}
+
+/// The ports held by this process's brokers, running or stopped, so that a broker picking a random port never takes
+/// one a stopped broker will listen on again.
+private actor BrokerPorts {
+    static let shared = BrokerPorts()
+
+    private struct Holder {
+        weak var broker: NSQTestBroker?
+    }
+
+    private var holders: [Int: Holder] = [:]
+
+    private func isFree(_ port: Int, for broker: NSQTestBroker) -> Bool {
+        guard let holder = holders[port]?.broker else { return true }
+        return holder === broker
+    }
+
+    /// Records `port` as `broker`'s (an explicitly configured port is used even if another broker holds it).
+    func claim(_ port: Int, for broker: NSQTestBroker) {
+        holders[port] = Holder(broker: broker)
+    }
+
+    func claimRandomPort(in range: Range<Int>, for broker: NSQTestBroker) -> Int {
+        // Ports of brokers that are gone are free again.
+        holders = holders.filter { $0.value.broker != nil }
+        while true {
+            let port = Int.random(in: range)
+            if isFree(port, for: broker) {
+                claim(port, for: broker)
+                return port
+            }
+        }
+    }
+
+    func release(_ port: Int, by broker: NSQTestBroker) {
+        if holders[port]?.broker === broker { holders[port] = nil }
     }
 }
 

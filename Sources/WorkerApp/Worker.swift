@@ -1,26 +1,101 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
 import Logging
+import Media
 import MediaVaultCore
+import NIOCore
+import Processing
+import Prometheus
+import ServiceLifecycle
+import StorageService
+import Transcoding
 
-/// The processing worker's configuration.
-public struct WorkerConfiguration: Sendable {
-    public var core: CoreConfiguration
+/// Builds the worker: PostgreSQL pool, object store, job transport (NSQ or PostgreSQL), and `/healthz` + `/metrics`.
+/// Used by `mediavault-worker` and by the tests. Checks ffmpeg/ffprobe (with libx265) before anything starts.
+public func buildWorker(
+    configuration: WorkerConfiguration, logger: Logger,
+    onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> ServiceGroup {
+    let transcoder = Transcoder(tools: configuration.tools, logger: logger)
+    let report = try await transcoder.checkTools()
+    logger.info("ffmpeg ready", metadata: ["version": .string(report.ffmpegVersion)])
 
-    public static let catalog = SettingsCatalog([CoreSettings.all])
+    let registry = PrometheusCollectorRegistry()
+    let metrics = WorkerMetrics(registry: registry)
+    let database = Database(configuration: configuration.core.database, logger: logger)
+    let httpClient = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(60))))
+    let storage = try Storage.make(
+        configuration.storage, httpClient: httpClient, publicBaseURL: URL(string: "http://localhost")!,
+        signingKey: configuration.signingKey, logger: logger)
+    let jobs = JobRepository(database: database)
+    let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+    let processor = JobProcessor(
+        store: storage.store, transcoder: transcoder, settings: configuration.transcode,
+        scratchRoot: configuration.tempDirectory, timeout: configuration.jobTimeout, metrics: metrics, logger: logger)
+    let runner = JobRunner(
+        database: database, jobs: jobs, media: MediaProcessingRecorder(logger: logger), processor: processor,
+        store: storage.store, workerID: workerID, retryBase: configuration.retryBase, heartbeatInterval: .seconds(5),
+        metrics: metrics, logger: logger)
 
-    public init(source: ConfigSource) throws {
-        let reader = ConfigReader(source)
-        core = CoreConfiguration(reading: reader)
-        try reader.finish()
+    let transport: any Service =
+        configuration.nsqHosts.isEmpty
+        ? PostgresQueueService(
+            runner: runner, concurrency: configuration.concurrency, pollInterval: configuration.pollInterval,
+            grace: configuration.shutdownGrace, logger: logger)
+        : NSQConsumerService(
+            runner: runner, addresses: configuration.nsqHosts, concurrency: configuration.concurrency,
+            grace: configuration.shutdownGrace, logger: logger)
+    logger.info(
+        "worker starting",
+        metadata: [
+            "worker_id": .string(workerID), "queue": .string(configuration.nsqHosts.isEmpty ? "postgresql" : "nsq"),
+            "concurrency": "\(configuration.concurrency)",
+        ])
+
+    let router = Router()
+    router.get("/healthz") { _, _ in ["status": "ok"] }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+    let http = Application(
+        router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        onServerRunning: { channel in await onHTTPRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+
+    // Shutdown runs in reverse: HTTP, lag sampler, transport (drains jobs), HTTP client, then the pool.
+    return ServiceGroup(
+        configuration: .init(
+            services: [
+                .init(service: database.client), .init(service: HTTPClientShutdown(client: httpClient)),
+                .init(service: transport), .init(service: QueueLagSampler(jobs: jobs, metrics: metrics)),
+                .init(service: http),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+}
+
+/// Shuts the shared HTTP client down once everything using it has stopped.
+struct HTTPClientShutdown: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }
 
-/// Starts the worker: connects to PostgreSQL and checks the schema is there. Job processing plugs in here.
-public func runWorker(configuration: WorkerConfiguration, logger: Logger) async throws {
-    let database = Database(configuration: configuration.core.database, logger: logger)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await database.client.run() }
-        defer { group.cancelAll() }
-        try await database.ping(timeout: .seconds(15))
-        logger.info("worker connected to PostgreSQL; no job transport is configured yet, exiting")
+/// Samples the queue lag for `/metrics`.
+struct QueueLagSampler: Service {
+    let jobs: JobRepository
+    let metrics: WorkerMetrics
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let lag = try? await jobs.queueLagSeconds() { metrics.queueLag(lag) }
+            try? await Task.sleep(for: .seconds(10))
+        }
     }
 }

@@ -7,9 +7,16 @@ import WorkerApp
 @main
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mediavault-worker", abstract: "MediaVault processing worker.")
+        commandName: "mediavault-worker", abstract: "MediaVault processing worker: transcodes uploads to HEVC.")
+
+    @Flag(help: "Print the worker's configuration reference (Markdown) and exit.")
+    var settings = false
 
     func run() async throws {
+        if settings {
+            print(WorkerConfiguration.catalog.markdownReference(), terminator: "")
+            return
+        }
         let configuration: WorkerConfiguration
         do {
             configuration = try WorkerConfiguration(source: ConfigSource.load())
@@ -18,6 +25,12 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode(78)
         }
         StructuredLogHandler.bootstrap(configuration.core.logging)
-        try await runWorker(configuration: configuration, logger: Logger(label: "mediavault.worker"))
+        let logger = Logger(label: "mediavault.worker")
+        do {
+            try await buildWorker(configuration: configuration, logger: logger).run()
+        } catch {
+            logger.critical("worker stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
     }
 }

@@ -201,6 +201,15 @@ final class GatewayHarness: Sendable {
         }
     }
 
+    /// The first column of the first row, as text.
+    func text(_ query: String) async throws -> String {
+        try await TestPostgres.withClient(database) { database in
+            let rows = try await database.client.query(.init(unsafeSQL: query), logger: database.logger)
+            for try await value in rows.decode(String.self) { return value }
+            throw HarnessError(message: "no row for \(query)")
+        }
+    }
+
     /// Runs SQL against the gateway's database.
     func sql(_ statement: String) async throws {
         _ = try await TestPostgres.withClient(database) { database in

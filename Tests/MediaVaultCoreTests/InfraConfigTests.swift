@@ -93,10 +93,11 @@ struct DotEnvTests {
             SINGLE='keep # this'
             TRAILING=value # note
             EMPTY=
+            COMMENTED=        # optional: nothing set
             """)
         #expect(values == [
             "PLAIN": "value", "EXPORTED": "yes", "QUOTED": "two words", "SINGLE": "keep # this", "TRAILING": "value",
-            "EMPTY": "",
+            "EMPTY": "", "COMMENTED": "",
         ])
         #expect(throws: ConfigurationError.self) { try DotEnvParser.parse("NOT A LINE") }
     }

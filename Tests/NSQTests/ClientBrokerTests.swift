@@ -77,13 +77,14 @@ struct ClientBrokerTests {
         try await whileRunning(consumer) {
             try await waitUntil("subscription") { try await broker.clients().contains { $0.readyCount > 0 } }
             let published = ContinuousClock.now
-            try await producer.deferredPublish(topic: "later", body: Array("deferred".utf8), delay: .milliseconds(300))
-            try await Task.sleep(for: .milliseconds(100))
+            try await producer.deferredPublish(topic: "later", body: Array("deferred".utf8), delay: .seconds(1))
+            // Held back: a delay long enough that even a loaded machine gets here well before it passes.
             #expect(await received.count == 0)
             #expect(try await broker.channelStats(topic: "later", channel: "tests")?.deferredCount == 1)
             try await waitUntil("deferred message") { await received.count == 1 }
             let delivery = try #require(await received.deliveries.first)
-            #expect(delivery.at - published >= .milliseconds(290))
+            // A lower bound only: delays on a loaded machine make the delivery later, never earlier.
+            #expect(delivery.at - published >= .milliseconds(990))
             #expect(delivery.body == "deferred")
         }
         await producer.close()
@@ -118,13 +119,13 @@ struct ClientBrokerTests {
         let broker = try await startBroker()
         let address = try await broker.address
         var configuration = consumerConfiguration(topic: "slow", addresses: [address], maxInFlight: 2)
-        configuration.messageTimeout = .milliseconds(150)
+        configuration.messageTimeout = .milliseconds(500)
         let received = Received()
         let consumer = NSQConsumer(configuration: configuration, logger: quietLogger) { message in
             await received.record(message)
             if message.attempts == 1 {
-                // Outlive the message timeout without touching, so nsqd gives the message out again.
-                try await Task.sleep(for: .milliseconds(600))
+                // Outlive the message timeout without touching, until nsqd has given the message out again.
+                try await waitUntil("redelivery") { await received.count >= 2 }
             }
             return .finish
         }
@@ -144,12 +145,13 @@ struct ClientBrokerTests {
         let broker = try await startBroker()
         let address = try await broker.address
         var configuration = consumerConfiguration(topic: "touchy", addresses: [address])
-        configuration.messageTimeout = .milliseconds(300)
+        configuration.messageTimeout = .milliseconds(600)
         let received = Received()
         let consumer = NSQConsumer(configuration: configuration, logger: quietLogger) { message in
             await received.record(message)
-            for _ in 0..<4 {
-                try await Task.sleep(for: .milliseconds(150))
+            // 900 ms in all, well past the timeout; each TOUCH comes with 500 ms to spare on a loaded machine.
+            for _ in 0..<9 {
+                try await Task.sleep(for: .milliseconds(100))
                 try await message.touch()
             }
             return .finish
@@ -169,7 +171,8 @@ struct ClientBrokerTests {
         let broker = try await startBroker()
         let address = try await broker.address
         var configuration = consumerConfiguration(topic: "beats", addresses: [address])
-        configuration.heartbeatInterval = .milliseconds(100)
+        // Long enough that answering within an interval holds on a loaded machine; a missed answer disconnects.
+        configuration.heartbeatInterval = .milliseconds(250)
         let received = Received()
         let consumer = NSQConsumer(configuration: configuration, logger: quietLogger) { message in
             await received.record(message)
@@ -178,9 +181,9 @@ struct ClientBrokerTests {
         try await whileRunning(consumer) {
             try await waitUntil("subscription") { try await broker.clients().contains { $0.readyCount > 0 } }
             let connected = try await broker.clients().map(\.id)
-            #expect(try await broker.clients().first?.heartbeatInterval == .milliseconds(100))
-            // Six intervals: without NOPs the broker would have dropped the client after two.
-            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await broker.clients().first?.heartbeatInterval == .milliseconds(250))
+            // Four intervals: without NOPs the broker would have dropped the client after two.
+            try await Task.sleep(for: .seconds(1))
             #expect(try await broker.clients().map(\.id) == connected)
             try await broker.publish(topic: "beats", body: Array("alive".utf8))
             try await waitUntil("message after heartbeats") { await received.count == 1 }
@@ -198,7 +201,10 @@ struct ClientBrokerTests {
         let downError = await #expect(throws: NSQError.self) {
             try await producer.publish(topic: "durable", body: Array("while down".utf8))
         }
-        #expect(downError == .connectionFailed || downError == .connectionClosed)
+        #expect(
+            downError == .connectionFailed || downError == .connectionClosed,
+            "\(String(describing: downError))"
+        )
         try await broker.start()
         try await Task.sleep(for: .milliseconds(250))  // let the reconnect backoff (≤ 200 ms) pass
         try await producer.publish(topic: "durable", body: Array("after".utf8))
@@ -228,7 +234,9 @@ struct ClientBrokerTests {
             try await broker.start()
             try await broker.publish(topic: "restart", body: Array("two".utf8))
             try await waitUntil("message after restart") { await received.count >= 2 }
-            #expect(try await broker.clients().first?.readyCount == 10)
+            try await waitUntil("full RDY on the new connection") {
+                try await broker.clients().map(\.readyCount) == [10]
+            }
         }
         #expect(await received.bodies == ["one", "two"])
         await broker.stop()
@@ -239,20 +247,31 @@ struct ClientBrokerTests {
         let address = try await broker.address
         let started = Received()
         let finished = Received()
+        let release = Gate()
         let consumer = NSQConsumer(
             configuration: consumerConfiguration(topic: "drain", addresses: [address], maxInFlight: 5),
             logger: quietLogger
         ) { message in
             await started.record(message)
-            try await Task.sleep(for: .milliseconds(300))
+            try await release.wait()
             await finished.record(message)
             return .finish
         }
         for index in 0..<5 { try await broker.publish(topic: "drain", body: Array("job-\(index)".utf8)) }
         let running = Task { try await consumer.run() }
-        try await waitUntil("all five in flight") { await started.count == 5 }
-        try await broker.publish(topic: "drain", body: Array("not taken".utf8))
-        consumer.shutdown()
+        do {
+            try await waitUntil("all five in flight") { await started.count == 5 }
+            try await broker.publish(topic: "drain", body: Array("not taken".utf8))
+            consumer.shutdown()
+            // The handlers are still busy when the drain starts, and finish only once nsqd has the RDY 0, so no FIN
+            // can make room for "not taken" before it.
+            try await waitUntil("RDY 0") { try await broker.clients().first?.readyCount == 0 }
+        } catch {
+            running.cancel()
+            await release.open()
+            throw error
+        }
+        await release.open()
         try await running.value
         #expect(await finished.count == 5)
         let stats = try #require(try await broker.channelStats(topic: "drain", channel: "tests"))
@@ -296,16 +315,20 @@ struct ClientBrokerTests {
             return message.attempts == 1 ? .requeue(delay: .milliseconds(50)) : .finish
         }
         try await broker.publish(topic: "backoff", body: Array("fails once".utf8))
-        try await whileRunning(consumer) {
-            try await waitUntil("RDY 0 during backoff") {
+        let readyHistory = try await whileRunning(consumer) {
+            try await waitUntil("retry finished, then full RDY") {
+                let finished = try await broker.channelStats(topic: "backoff", channel: "tests")?.finishedCount
                 let ready = try await broker.clients().first?.readyCount
-                return await received.count == 1 && ready == 0
+                return finished == 1 && ready == 5
             }
-            try await waitUntil("retry with RDY 1, then full RDY") {
-                let ready = try await broker.clients().first?.readyCount
-                return await received.count == 2 && ready == 5
-            }
+            return try await broker.clients().first?.readyHistory
         }
+        // Full RDY, RDY 0 for the backoff after the failure, RDY 1 to test the waters, full RDY after the success.
+        #expect(readyHistory == [5, 0, 1, 5])
+        let deliveries = await received.deliveries
+        #expect(deliveries.map(\.attempts) == [1, 2])
+        // A lower bound only: the retry cannot come before the backoff has passed, however loaded the machine.
+        if deliveries.count == 2 { #expect(deliveries[1].at - deliveries[0].at >= .milliseconds(300)) }
         await broker.stop()
     }
 

@@ -90,4 +90,39 @@ struct ConnectionHandlerTests {
         #expect(throws: NSQError.publishFailed) { try second.futureResult.wait() }
         #expect(!harness.channel.isActive)
     }
+
+    @Test func requeueWithBackoffIsFollowedByReadyZero() throws {
+        let harness = try Harness(subscription: ("events", "archive"))
+        try harness.receive(.response(ByteBuffer(string: "OK")))
+        try harness.receive(.response(ByteBuffer(string: "OK")))
+        harness.channel.writeAndFlush(NSQOutboundRequest(command: .ready(count: 5)), promise: nil)
+        _ = try harness.written()
+        for (index, id) in ["000000000000000a", "000000000000000b"].enumerated() {
+            try harness.receive(
+                .message(NSQRawMessage(timestamp: 0, attempts: 1, id: id, body: ByteBuffer(string: "m\(index)")))
+            )
+        }
+        harness.channel.writeAndFlush(
+            NSQOutboundRequest(
+                command: .requeue(messageID: "000000000000000a", delayMilliseconds: 0),
+                outcome: .requeueWithoutBackoff(delay: .zero)
+            ),
+            promise: nil
+        )
+        #expect(try harness.written() == "REQ 000000000000000a 0\n")
+        // A failure: nsqd must not send anything more before the consumer's backoff is in place.
+        harness.channel.writeAndFlush(
+            NSQOutboundRequest(
+                command: .requeue(messageID: "000000000000000b", delayMilliseconds: 50),
+                outcome: .requeue(delay: .milliseconds(50))
+            ),
+            promise: nil
+        )
+        #expect(try harness.written() == "REQ 000000000000000b 50\nRDY 0\n")
+        // The consumer's own RDY 0 for the backoff then changes nothing and is not sent again.
+        let again = harness.channel.eventLoop.makePromise(of: Void.self)
+        harness.channel.writeAndFlush(NSQOutboundRequest(command: .ready(count: 0)), promise: again)
+        #expect(throws: Never.self) { try again.futureResult.wait() }
+        #expect(try harness.written() == "")
+    }
 }

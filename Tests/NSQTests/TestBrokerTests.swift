@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import NSQTestBroker
 import Testing
 
@@ -154,7 +155,8 @@ struct TestBrokerTests {
         defer { Task { await broker.stop() } }
         try await RawNSQClient.withConnection(port: try await broker.port) { client in
             try await client.send("  V2")
-            try await client.send(identify(#"{"heartbeat_interval":150}"#))
+            // Long enough that each NOP gets there within an interval on a loaded machine.
+            try await client.send(identify(#"{"heartbeat_interval":300}"#))
             #expect(try await client.nextFrame()?.text == "OK")
             // Well past the two intervals after which a silent client is dropped.
             for _ in 0..<4 {
@@ -162,5 +164,57 @@ struct TestBrokerTests {
                 try await client.send(.nop)
             }
         }
+    }
+
+    @Test func brokerStallIsNotHeldAgainstClients() async throws {
+        // A loop of its own, so the test can stall the broker without stalling the client.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let broker = try await NSQTestBroker.started(
+            configuration: .fastTests,
+            eventLoopGroup: group,
+            logger: quietLogger
+        )
+        try await RawNSQClient.withConnection(port: try await broker.port) { client in
+            try await client.send("  V2")
+            try await client.send(identify(#"{"heartbeat_interval":250}"#))
+            #expect(try await client.nextFrame()?.text == "OK")
+            #expect(try await client.nextFrame()?.text == "_heartbeat_")
+            try await client.send(.nop)
+            // The broker's loop stands still for four intervals; the client's NOP arrives meanwhile, unread.
+            let stall = group.next().submit { _ = usleep(1_000_000) }
+            try await Task.sleep(for: .milliseconds(200))
+            try await client.send(.nop)
+            try await stall.get()
+            // Still connected: the stall was the broker's, not the client's silence.
+            for _ in 0..<2 {
+                #expect(try await client.nextFrame()?.text == "_heartbeat_")
+                try await client.send(.nop)
+            }
+            #expect(try await broker.clients().count == 1)
+        }
+        await broker.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func stopClosesEveryConnectionAndRestartsOnTheSamePort() async throws {
+        let broker = try await startBroker()
+        let port = try await broker.port
+        try await RawNSQClient.withConnection(port: port) { client in
+            try await client.send("  V2")
+            try await client.send(.subscribe(topic: "restart", channel: "c"))
+            #expect(try await client.nextFrame()?.text == "OK")
+            await broker.stop()
+            #expect(try await broker.clients().isEmpty)
+            // Closed by the broker before stop() returned, not left for later.
+            #expect(try await client.nextFrame() == nil)
+            // The port is free again although this side of the old connection is still open.
+            #expect(try await broker.start() == port)
+        }
+        try await RawNSQClient.withConnection(port: port) { client in
+            try await client.send("  V2")
+            try await client.send(.publish(topic: "restart", body: ByteBuffer(string: "after")))
+            #expect(try await client.nextFrame()?.text == "OK")
+        }
+        await broker.stop()
     }
 }

@@ -52,6 +52,20 @@ actor Received {
     var bodies: [String] { deliveries.map(\.body) }
 }
 
+/// Holds test handlers until the test opens it.
+actor Gate {
+    private var isOpen = false
+
+    func open() {
+        isOpen = true
+    }
+
+    /// Returns once the gate is open; throws if the task is cancelled first.
+    func wait() async throws {
+        while !isOpen { try await Task.sleep(for: .milliseconds(5)) }
+    }
+}
+
 /// A fresh broker with heartbeats and timeouts allowed down to 10 ms.
 func startBroker() async throws -> NSQTestBroker {
     try await NSQTestBroker.started(configuration: .fastTests, logger: quietLogger)

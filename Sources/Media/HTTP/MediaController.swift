@@ -27,6 +27,7 @@ public struct MediaController: Sendable {
         media.get(":id", use: get)
         media.get(":id/download", use: download)
         media.patch(":id/tags", use: updateTags)
+        media.post(":id/reprocess", use: reprocess)
         media.delete(":id", use: delete)
     }
 
@@ -349,6 +350,17 @@ public struct MediaController: Sendable {
         let pending = try await repository.delete(mediaID: mediaID, ownerID: user.id)
         await janitor.remove(pending)
         return SuccessResponse()
+    }
+
+    /// Queues processing again for media that failed or finished.
+    @Sendable func reprocess(_ request: Request, context: AppRequestContext) async throws -> ConfirmResponse {
+        let user = try context.requireUser()
+        let media = try await ownedMedia(context.parameters.get("id") ?? "", user: user)
+        guard media.status == .failed || media.status == .ready else {
+            throw AppError.failedPrecondition("only failed or processed media can be processed again")
+        }
+        try await repository.requeue(media, scheduler: scheduler)
+        return ConfirmResponse(mediaID: Self.text(media.id), status: MediaStatus.queued.rawValue)
     }
 
     // MARK: Helpers

@@ -361,3 +361,23 @@ extension MediaRepository {
             logger: logger)
     }
 }
+
+extension MediaRepository {
+    /// Back to `queued` with a new job, in one transaction; refused while a job is still live.
+    public func requeue(_ media: MediaRecord, scheduler: any ProcessingScheduler) async throws {
+        try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE media.items SET status = 'queued', error_message = NULL, updated_at = now()
+                WHERE id = \(media.id) AND status IN ('failed', 'ready') RETURNING id
+                """, logger: logger)
+            var updated = false
+            for try await _ in rows { updated = true }
+            guard updated else { throw AppError.failedPrecondition("the media is already being processed") }
+            try await scheduler.scheduleProcessing(
+                ProcessingRequest(
+                    mediaID: media.id, ownerID: media.ownerID, objectKey: media.objectKey, mimeType: media.mimeType),
+                on: connection)
+        }
+    }
+}

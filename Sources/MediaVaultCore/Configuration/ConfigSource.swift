@@ -64,6 +64,8 @@ public enum DotEnvParser {
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = String(value.dropFirst().dropLast())
                 if first == "\"" { value = value.replacingOccurrences(of: "\\n", with: "\n") }
+            } else if value.hasPrefix("#") {
+                value = ""
             } else if let comment = value.range(of: " #") {
                 value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
             }

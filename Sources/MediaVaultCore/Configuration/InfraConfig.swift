@@ -88,8 +88,9 @@ public enum InfraConfig {
             let servers = root["sql_servers"] as? [[String: Any]] ?? []
             guard let server = servers.first else { return }
             if let host = string(server["host"], at: "sql_servers[0].host") { out["POSTGRES_HOST"] = host }
-            if let tls = server["tls_config"] as? [String: Any], (tls["disabled"] as? Bool) == true {
-                out["POSTGRES_TLS"] = "disable"
+            if let tls = server["tls_config"] as? [String: Any] {
+                // Encore: a tls_config that is not disabled means the connection must use TLS.
+                out["POSTGRES_TLS"] = (tls["disabled"] as? Bool) == true ? "disable" : "require"
             }
             // Current shape: databases keyed by logical name inside the server.
             if let databases = server["databases"] as? [String: Any], let (key, value) = databases.sorted(by: {

@@ -3,13 +3,14 @@ import Crypto
 import Foundation
 import Hummingbird
 
-/// When `GATEWAY_SECRET` is set, only requests carrying it in `X-Gateway-Secret` pass; health and share pages
-/// stay open so orchestrators and link viewers reach them.
+/// When `GATEWAY_SECRET` is set, only requests carrying it in `X-Gateway-Secret` pass. Health, metrics and share
+/// pages stay open so orchestrators, Prometheus (which cannot add the header) and link viewers reach them; keep
+/// `/metrics` off the public proxy.
 public struct GatewaySecretMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
 
     let secretDigest: [UInt8]
-    static let openPathPrefixes = ["/healthz", "/readyz", "/s/"]
+    static let openPathPrefixes = ["/healthz", "/readyz", "/metrics", "/s/"]
 
     public init(secret: String) {
         self.secretDigest = Array(SHA256.hash(data: Data(secret.utf8)))

@@ -131,6 +131,14 @@ final class NSQConnectionHandler: ChannelDuplexHandler {
         switch stateMachine.sendRequested(request.command, token: pending) {
         case .write(let command, let completeOnWrite):
             writeCommand(command, context: context, promise: completeOnWrite?.promise)
+            if case .requeue = request.outcome,
+                case .write(let ready, _) = stateMachine.sendRequested(.ready(count: 0), token: nil)
+            {
+                // A failure always backs the consumer off to RDY 0 everywhere (or finds it there already). Sending
+                // it right behind the REQ, rather than after the consumer's bookkeeping caught up, keeps nsqd from
+                // handing out more messages, or this one again once its REQ delay passed, in between.
+                writeCommand(ready, context: context, promise: nil)
+            }
             if let outcome = request.outcome { delegate?.connection(address, respondedWith: outcome) }
         case .writeAwaitingResponse(let command):
             writeCommand(command, context: context, promise: nil)

@@ -164,7 +164,11 @@ struct NSQConnectionStateMachine<Token> {
         case .ready(let count):
             guard state == .ready else { return .succeedRequest(token) }
             let maximum = negotiatedSettings?.maxReadyCount ?? NSQNegotiatedSettings.unnegotiated.maxReadyCount
-            readyCount = min(max(count, 0), maximum)
+            let count = min(max(count, 0), maximum)
+            // nsqd keeps the last RDY; saying it again changes nothing (the consumer's backoff can ask for a
+            // RDY 0 the handler already sent behind the failed message's REQ).
+            guard count != readyCount else { return .succeedRequest(token) }
+            readyCount = count
             return .write(.ready(count: readyCount), completeOnWrite: token)
         case .close:
             state = .closing

@@ -70,3 +70,147 @@ public struct JobRepository: Sendable, ProcessingScheduler {
         return nil
     }
 }
+
+/// A job a worker has claimed.
+public struct ClaimedJob: Sendable, Equatable {
+    public let id: UUID
+    public let mediaID: UUID
+    public let ownerID: UUID
+    public let objectKey: String
+    public let mimeType: String
+    public let attempt: Int
+    public let maxAttempts: Int
+}
+
+/// The worker's side of the job table: claim, heartbeat, finish, retry, fail; and the relay's outbox.
+extension JobRepository {
+    static let claimedColumns = "id, media_id, owner_id, object_key, mime_type, attempts, max_attempts"
+
+    static func claimed(_ rows: PostgresRowSequence) async throws -> ClaimedJob? {
+        for try await row in rows.decode((UUID, UUID, UUID, String, String, Int, Int).self) {
+            return ClaimedJob(
+                id: row.0, mediaID: row.1, ownerID: row.2, objectKey: row.3, mimeType: row.4, attempt: row.5,
+                maxAttempts: row.6)
+        }
+        return nil
+    }
+
+    /// Claims a specific job (NSQ delivery). `nil` when it is done, failed, or already being worked on: a duplicate.
+    public func claim(jobID: UUID, workerID: String, on connection: PostgresConnection) async throws -> ClaimedJob? {
+        let rows = try await connection.query(
+            """
+            UPDATE processing.jobs SET status = 'processing', attempts = attempts + 1, worker_id = \(workerID),
+                heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
+            WHERE id = \(jobID) AND status = 'queued'
+            RETURNING \(unescaped: Self.claimedColumns)
+            """, logger: database.logger)
+        return try await Self.claimed(rows)
+    }
+
+    /// Claims the next due job (PostgreSQL queue); concurrent workers skip each other's rows.
+    public func claimNext(workerID: String, on connection: PostgresConnection) async throws -> ClaimedJob? {
+        let rows = try await connection.query(
+            """
+            UPDATE processing.jobs SET status = 'processing', attempts = attempts + 1, worker_id = \(workerID),
+                heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
+            WHERE id = (
+                SELECT id FROM processing.jobs WHERE status = 'queued' AND available_at <= now()
+                ORDER BY available_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING \(unescaped: Self.claimedColumns)
+            """, logger: database.logger)
+        return try await Self.claimed(rows)
+    }
+
+    /// Records liveness and progress; `false` when the job is no longer this worker's (reaped meanwhile).
+    public func heartbeat(jobID: UUID, workerID: String, progress: Double) async throws -> Bool {
+        let rows = try await database.client.query(
+            """
+            UPDATE processing.jobs SET heartbeat_at = now(), progress = \(Float(progress)), updated_at = now()
+            WHERE id = \(jobID) AND worker_id = \(workerID) AND status = 'processing'
+            RETURNING id
+            """, logger: database.logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    public func complete(jobID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            UPDATE processing.jobs SET status = 'completed', progress = 100, error_message = NULL,
+                finished_at = now(), updated_at = now(), heartbeat_at = NULL
+            WHERE id = \(jobID)
+            """, logger: database.logger)
+    }
+
+    /// Puts the job back in the queue after `delay` (and, with NSQ, the caller REQs the message).
+    public func retry(jobID: UUID, error: String, delay: Duration, on connection: PostgresConnection) async throws {
+        let seconds = Double(delay.components.seconds)
+        try await connection.query(
+            """
+            UPDATE processing.jobs SET status = 'queued', error_message = \(error), worker_id = NULL,
+                heartbeat_at = NULL, available_at = now() + make_interval(secs => \(seconds)), updated_at = now()
+            WHERE id = \(jobID)
+            """, logger: database.logger)
+    }
+
+    /// Hands a job back untouched (shutdown before it could finish): the attempt does not count.
+    public func release(jobID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            UPDATE processing.jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), worker_id = NULL,
+                heartbeat_at = NULL, available_at = now(), updated_at = now()
+            WHERE id = \(jobID) AND status = 'processing'
+            """, logger: database.logger)
+    }
+
+    public func fail(jobID: UUID, error: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            UPDATE processing.jobs SET status = 'failed', error_message = \(error), finished_at = now(),
+                updated_at = now(), heartbeat_at = NULL
+            WHERE id = \(jobID)
+            """, logger: database.logger)
+    }
+
+    /// Queues a new job for media that failed or finished (reprocess); refused while one is live.
+    public func requeueMedia(
+        _ request: ProcessingRequest, on connection: PostgresConnection
+    ) async throws {
+        try await scheduleProcessing(request, on: connection)
+    }
+
+    /// Jobs whose worker stopped heartbeating go back to the queue, with a fresh outbox message.
+    public func reapStaleJobs(olderThan staleness: Duration) async throws -> Int {
+        let seconds = Double(staleness.components.seconds)
+        return try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE processing.jobs SET status = 'queued', worker_id = NULL, heartbeat_at = NULL,
+                    available_at = now(), updated_at = now()
+                WHERE status = 'processing' AND heartbeat_at < now() - make_interval(secs => \(seconds))
+                RETURNING id, media_id
+                """, logger: database.logger)
+            var count = 0
+            for try await (jobID, mediaID) in rows.decode((UUID, UUID).self) {
+                try await connection.query(
+                    """
+                    INSERT INTO processing.outbox (topic, payload)
+                    VALUES (\(ProcessingTopic.mediaUploaded), \(Self.messagePayload(jobID: jobID, mediaID: mediaID))::jsonb)
+                    """, logger: database.logger)
+                count += 1
+            }
+            return count
+        }
+    }
+
+    /// Oldest queued job's age in seconds (queue lag), 0 when the queue is empty.
+    public func queueLagSeconds() async throws -> Double {
+        let rows = try await database.client.query(
+            """
+            SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(available_at)), 0)::float8
+            FROM processing.jobs WHERE status = 'queued' AND available_at <= now()
+            """, logger: database.logger)
+        for try await lag in rows.decode(Double.self) { return max(0, lag) }
+        return 0
+    }
+}

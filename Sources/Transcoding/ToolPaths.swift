@@ -1,0 +1,80 @@
+import Foundation
+
+/// Where ffmpeg and ffprobe live.
+public struct ToolPaths: Sendable, Equatable {
+    /// Absolute path of ffmpeg (or the bare name when it was not found on PATH).
+    public var ffmpeg: String
+    /// Absolute path of ffprobe (or the bare name when it was not found on PATH).
+    public var ffprobe: String
+
+    /// Uses the given paths; each one left nil is looked up on `PATH` (from `environment`).
+    public init(
+        ffmpeg: String? = nil, ffprobe: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.ffmpeg = ffmpeg ?? Self.locate("ffmpeg", environment: environment) ?? "ffmpeg"
+        self.ffprobe = ffprobe ?? Self.locate("ffprobe", environment: environment) ?? "ffprobe"
+    }
+
+    /// First executable named `name` in the PATH directories, or nil.
+    static func locate(_ name: String, environment: [String: String]) -> String? {
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// What `Transcoding.checkTools` found.
+public struct ToolReport: Sendable, Equatable {
+    /// The paths that were checked.
+    public var tools: ToolPaths
+    /// First line of `ffmpeg -version`, e.g. "ffmpeg version 5.1.6-0+deb12u1 ...".
+    public var ffmpegVersion: String
+}
+
+/// Module-level entry points.
+public enum Transcoding {
+    /// Verifies that ffmpeg and ffprobe run and that ffmpeg has the libx265 encoder; throws `.toolMissing` if not.
+    public static func checkTools(_ tools: ToolPaths = ToolPaths(), timeout: Duration = .seconds(30)) async throws
+        -> ToolReport
+    {
+        try await checkTools(tools, runner: ProcessRunner(), timeout: timeout)
+    }
+
+    static func checkTools(_ tools: ToolPaths, runner: ProcessRunner, timeout: Duration) async throws -> ToolReport {
+        for path in [tools.ffmpeg, tools.ffprobe] where !FileManager.default.isExecutableFile(atPath: path) {
+            throw ProcessRunner.missing(path).with(
+                reason: "\(ProcessRunner.toolName(path)) not found at \"\(path)\"; install ffmpeg "
+                    + "(Debian: apt-get install ffmpeg) or configure ToolPaths")
+        }
+        let probeVersion = try await runner.run(
+            executable: tools.ffprobe, arguments: ["-hide_banner", "-version"], stdout: .collect(limit: 1 << 20),
+            timeout: timeout)
+        guard probeVersion.succeeded else {
+            throw TranscodingError.toolMissing.with(reason: "ffprobe at \(tools.ffprobe) does not run")
+        }
+        let version = try await runner.run(
+            executable: tools.ffmpeg, arguments: ["-hide_banner", "-version"], stdout: .collect(limit: 1 << 20),
+            timeout: timeout)
+        let encoders = try await runner.run(
+            executable: tools.ffmpeg, arguments: ["-hide_banner", "-encoders"], stdout: .collect(limit: 4 << 20),
+            timeout: timeout)
+        guard version.succeeded, encoders.succeeded else {
+            throw TranscodingError.toolMissing.with(reason: "ffmpeg at \(tools.ffmpeg) does not run")
+        }
+        let listing = String(decoding: encoders.stdout, as: UTF8.self)
+        let hasX265 = listing.split(whereSeparator: \.isNewline).contains { line in
+            line.split(separator: " ").dropFirst().first == "libx265"
+        }
+        guard hasX265 else {
+            throw TranscodingError.toolMissing.with(
+                reason: "ffmpeg at \(tools.ffmpeg) has no libx265 encoder; install an ffmpeg built with x265")
+        }
+        let firstLine = String(decoding: version.stdout, as: UTF8.self)
+            .split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown version"
+        return ToolReport(tools: tools, ffmpegVersion: firstLine)
+    }
+}

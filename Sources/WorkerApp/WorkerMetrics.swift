@@ -1,0 +1,33 @@
+import Prometheus
+
+/// The worker's Prometheus metrics.
+struct WorkerMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+
+    func job(outcome: String) {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "mediavault", metricName: "jobs", unitName: "total",
+                helpText: "Processing jobs by outcome (succeeded, failed, retried, released, duplicate)"),
+            labels: [("outcome", outcome)]
+        ).increment()
+    }
+
+    func transcodeFinished(after duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        registry.makeValueHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "mediavault", metricName: "transcode_duration", unitName: "seconds",
+                helpText: "Wall time of ffmpeg transcodes"),
+            buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+        ).record(seconds)
+    }
+
+    func queueLag(_ seconds: Double) {
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "mediavault", metricName: "queue_lag", unitName: "seconds",
+                helpText: "Age of the oldest job waiting to be processed")
+        ).set(seconds)
+    }
+}
