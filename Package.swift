@@ -179,6 +179,16 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "TranscodingTests",
+            dependencies: ["Transcoding", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Transcoder overhead over bare ffmpeg (a benchmark, not a test).
+        .executableTarget(
+            name: "TranscodeBenchmark",
+            dependencies: ["Transcoding", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/TranscodeBenchmark"
+        ),
+        .testTarget(
             name: "NSQTests",
             dependencies: [
                 "NSQ", "NSQTestBroker",

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Sets up and runs MediaVault locally on embedded defaults: a PostgreSQL cluster under .data/ on loopback,
-# development sign-in, then starts the gateway in the background and shows it working.
+# Sets up and runs MediaVault locally on embedded defaults: a PostgreSQL cluster under .data/ on loopback, the
+# filesystem object store under .data/storage, PostgreSQL as the job queue and the development sign-in; starts the
+# gateway and the worker in the background and shows the main job working: a video uploaded and transcoded to HEVC.
 #
-#   scripts/dev.sh           set up, start the gateway (http://localhost:4000) and run a short demo
-#   scripts/dev.sh stop      stop the gateway and the local PostgreSQL
+#   scripts/dev.sh           set up, start gateway (http://localhost:4000) and worker, upload and transcode a clip
+#   scripts/dev.sh stop      stop the gateway, the worker and the local PostgreSQL
 #   scripts/dev.sh status    show what is running
 #   scripts/dev.sh --release build in release mode (slower build, faster server)
 set -euo pipefail
@@ -18,15 +19,19 @@ http_port=${HTTP_PORT:-4000}
 build_mode=debug
 
 case "${1:-}" in
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   stop)
-    if [ -f "$data_dir/gateway.pid" ]; then kill "$(cat "$data_dir/gateway.pid")" 2>/dev/null || true; rm -f "$data_dir/gateway.pid"; fi
+    for name in gateway worker; do
+      if [ -f "$data_dir/$name.pid" ]; then kill "$(cat "$data_dir/$name.pid")" 2>/dev/null || true; rm -f "$data_dir/$name.pid"; fi
+    done
     stop_postgres_cluster "$pg_dir"
     log "stopped"; exit 0 ;;
   status)
-    if [ -f "$data_dir/gateway.pid" ] && kill -0 "$(cat "$data_dir/gateway.pid")" 2>/dev/null; then
-      echo "gateway: running (pid $(cat "$data_dir/gateway.pid")), http://localhost:$http_port"
-    else echo "gateway: stopped"; fi
+    for name in gateway worker; do
+      if [ -f "$data_dir/$name.pid" ] && kill -0 "$(cat "$data_dir/$name.pid")" 2>/dev/null; then
+        echo "$name: running (pid $(cat "$data_dir/$name.pid"))"
+      else echo "$name: stopped"; fi
+    done
     exit 0 ;;
   --release) build_mode=release ;;
   "") ;;
@@ -34,7 +39,7 @@ case "${1:-}" in
 esac
 
 command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
-ensure_debian_packages postgresql curl ca-certificates
+ensure_debian_packages postgresql curl ca-certificates ffmpeg
 mkdir -p "$data_dir"
 chmod 755 "$data_dir"
 
@@ -56,20 +61,27 @@ export SESSION_SECRET
 export HTTP_HOST=127.0.0.1 HTTP_PORT="$http_port"
 export API_BASE_URL="${API_BASE_URL:-http://localhost:$http_port}" FRONTEND_URL="${FRONTEND_URL:-http://localhost:3000}"
 export LOG_FORMAT="${LOG_FORMAT:-text}"
+export STORAGE_BACKEND=filesystem STORAGE_DIR="$data_dir/storage"
+export WORKER_HTTP_HOST=127.0.0.1 WORKER_HTTP_PORT="${WORKER_HTTP_PORT:-9090}" WORKER_POLL_INTERVAL_MS=250
 
 log "building ($build_mode)"
 swift build -c "$build_mode" --product mediavault
+swift build -c "$build_mode" --product mediavault-worker
 bin_dir=$(swift build -c "$build_mode" --show-bin-path)
 
-if [ -f "$data_dir/gateway.pid" ] && kill -0 "$(cat "$data_dir/gateway.pid")" 2>/dev/null; then
-  log "restarting the running gateway"
-  kill "$(cat "$data_dir/gateway.pid")"
-  sleep 1
-fi
+for name in gateway worker; do
+  if [ -f "$data_dir/$name.pid" ] && kill -0 "$(cat "$data_dir/$name.pid")" 2>/dev/null; then
+    log "restarting the running $name"
+    kill "$(cat "$data_dir/$name.pid")"
+    sleep 1
+  fi
+done
 "$bin_dir/mediavault" migrate
-log "starting the gateway (log: .data/gateway.log)"
+log "starting the gateway (log: .data/gateway.log) and the worker (log: .data/worker.log)"
 nohup "$bin_dir/mediavault" serve --no-migrate > "$data_dir/gateway.log" 2>&1 &
 echo $! > "$data_dir/gateway.pid"
+nohup "$bin_dir/mediavault-worker" > "$data_dir/worker.log" 2>&1 &
+echo $! > "$data_dir/worker.pid"
 
 for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:$http_port/healthz" >/dev/null 2>&1 && break
@@ -84,6 +96,31 @@ token=$(curl -fsS -X POST "$base/auth/dev/login" -H 'Content-Type: application/j
 curl -fsS "$base/auth/me" -H "Authorization: Bearer $token"; echo
 curl -fsS "$base/readyz"; echo
 
+log "demo: upload a 3-second test clip (H.264) and let the worker transcode it to HEVC"
+clip="$data_dir/demo-clip.mp4"
+ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc=size=640x360:rate=25 -f lavfi -i sine=frequency=440 \
+  -t 3 -c:v libx264 -pix_fmt yuv420p -c:a aac "$clip"
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+signed=$(curl -fsS -X POST "$base/media/upload/sign" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' \
+  -d "{\"filename\":\"demo-clip.mp4\",\"mime_type\":\"video/mp4\",\"size_bytes\":$(stat -c %s "$clip")}")
+media_id=$(json_field media_id <<<"$signed")
+curl -fsS -X PUT -H 'Content-Type: video/mp4' --data-binary "@$clip" "$(json_field upload_url <<<"$signed")" >/dev/null
+curl -fsS -X POST "$base/media/upload/confirm" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "{\"media_id\":\"$media_id\"}"; echo
+status=""
+for _ in $(seq 1 120); do
+  status=$(curl -fsS "$base/processing/$media_id/status" -H "Authorization: Bearer $token")
+  case "$status" in *'"ready"'*|*'"failed"'*) break ;; esac
+  sleep 0.5
+done
+echo "$status"
+curl -fsS "$base/media/$media_id" -H "Authorization: Bearer $token"; echo
+stream=$(curl -fsS "$base/media/$media_id" -H "Authorization: Bearer $token" | json_field stream_url)
+curl -fsS "$stream" -o "$data_dir/demo-clip.hevc.mp4"
+log "processed file: $(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,codec_tag_string,width,height \
+  -of csv=p=0 "$data_dir/demo-clip.hevc.mp4") (codec, tag, width, height) → .data/demo-clip.hevc.mp4"
+
 cat <<MSG
 
 MediaVault is running (development mode).
@@ -91,5 +128,6 @@ MediaVault is running (development mode).
   Sign in    browser: $base/auth/dev/login?username=alice   (redirects to FRONTEND_URL/auth/callback?token=…)
              curl:    curl -X POST $base/auth/dev/login -H 'Content-Type: application/json' -d '{"username":"alice"}'
   Token      export TOKEN=$token
-  Logs       .data/gateway.log        Stop: scripts/dev.sh stop
+  Worker     http://127.0.0.1:$WORKER_HTTP_PORT/healthz  metrics: http://127.0.0.1:$WORKER_HTTP_PORT/metrics
+  Logs       .data/gateway.log .data/worker.log        Stop: scripts/dev.sh stop
 MSG

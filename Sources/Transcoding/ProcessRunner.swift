@@ -48,10 +48,19 @@ struct ProcessRunner: Sendable {
         try Task.checkCancellation(orThrow: .cancelled)
         let outcome = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessOutcome, Error>) in
-                launch(
-                    executable: executable, arguments: arguments, stdout: stdout, timeout: timeout,
-                    control: control
-                ) { continuation.resume(with: $0) }
+                // Launch from a fresh thread with an empty signal mask. On Linux, Foundation's Process passes the
+                // calling thread's mask to the child, and Dispatch/cooperative-pool threads block SIGTERM, SIGINT
+                // and most others: ffmpeg would then ignore our SIGTERM and always need the SIGKILL fallback.
+                // This also keeps fork/exec off the cooperative pool.
+                let launcher = Thread {
+                    Self.unblockAllSignals()
+                    launch(
+                        executable: executable, arguments: arguments, stdout: stdout, timeout: timeout,
+                        control: control
+                    ) { continuation.resume(with: $0) }
+                }
+                launcher.name = "tool-launch"
+                launcher.start()
             }
         } onCancel: {
             control.stop(.cancelled)
@@ -122,7 +131,9 @@ struct ProcessRunner: Sendable {
         }
 
         let timer = DispatchWorkItem { control.stop(.timedOut) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval, execute: timer)
+        // Clamped so absurd timeouts (e.g. .seconds(Int64.max)) can't overflow Dispatch's nanosecond arithmetic.
+        let seconds = min(max(timeout.timeInterval, 0), 10 * 365 * 86400)
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
 
         group.notify(queue: .global()) {
             timer.cancel()
@@ -183,6 +194,13 @@ struct ProcessRunner: Sendable {
 
     /// How long readers wait for more output after the child exited (only matters if a grandchild holds the pipe).
     private static let drainAfterExit: Duration = .seconds(1)
+
+    /// Clears the calling thread's signal mask (only ever called on our own launcher threads).
+    private static func unblockAllSignals() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+    }
 
     static func toolName(_ executable: String) -> String {
         URL(fileURLWithPath: executable).lastPathComponent

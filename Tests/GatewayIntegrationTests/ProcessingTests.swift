@@ -213,6 +213,35 @@ struct ProcessingTests {
     }
 }
 
+extension ProcessingTests {
+    @Test("SIGTERM-style shutdown: a job that cannot finish within the grace period is handed back, not lost")
+    func gracefulShutdownHandsJobBack() async throws {
+        let clip = try await Self.makeClip(seconds: 8, size: "640x480")
+        defer { try? FileManager.default.removeItem(at: clip) }
+        try await GatewayHarness.with { gateway in
+            let token = try await gateway.token(for: "1500")
+            var mediaID = ""
+            try await Self.withWorker(gateway, extra: ["FFMPEG_PRESET": "slow", "WORKER_SHUTDOWN_GRACE_SECONDS": "1"]) {
+                mediaID = try await Self.uploadFile(gateway, token: token, file: clip)
+                var started = false
+                for _ in 0..<150 where !started {
+                    try await Task.sleep(for: .milliseconds(200))
+                    started = try await gateway.scalar("SELECT count(*) FROM processing.jobs WHERE status = 'processing'") == 1
+                }
+                #expect(started)
+            }
+            // The worker stopped: the job is queued again with its attempt given back, and no ffmpeg is left.
+            #expect(try await gateway.scalar("SELECT count(*) FROM processing.jobs WHERE status = 'queued' AND attempts = 0") == 1)
+            #expect(try await gateway.text("SELECT status FROM media.items") == "queued")
+            try await Self.withWorker(gateway, extra: ["FFMPEG_PRESET": "ultrafast"]) {
+                let status = try await Self.waitForOutcome(gateway, token: token, mediaID: mediaID, seconds: 120)
+                #expect(status["status"] as? String == "ready")
+                #expect(status["attempts"] as? Int == 1)
+            }
+        }
+    }
+}
+
 /// Runs the worker's service group as one service (so tests can start and stop it like a server).
 struct WorkerBox: Service {
     let configuration: WorkerConfiguration

@@ -72,6 +72,13 @@ public enum MediaMigrations {
                 )
                 """,
                 "CREATE INDEX pending_deletions_due_idx ON media.pending_deletions (next_attempt_at)",
-            ])
+            ]),
+        // The list's other sort orders, so a large library pages by title or size without sorting every row.
+        Migration(
+            module: "media", version: 2, name: "sort_indexes",
+            statements: [
+                "CREATE INDEX items_owner_title_idx ON media.items (owner_id, lower(title), id)",
+                "CREATE INDEX items_owner_size_idx ON media.items (owner_id, size_bytes, id)",
+            ]),
     ]
 }
