@@ -53,7 +53,8 @@ as_postgres() {
 
 # start_postgres_cluster DIR PORT: creates the cluster on first use and starts it on 127.0.0.1:PORT.
 start_postgres_cluster() {
-  local dir=$1 port=$2 bin
+  local dir port=$2 bin
+  dir=$(realpath -m "$1")
   bin=$(postgres_bin)
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
@@ -69,7 +70,8 @@ start_postgres_cluster() {
 }
 
 stop_postgres_cluster() {
-  local dir=$1 bin
+  local dir bin
+  dir=$(realpath -m "$1")
   bin=$(postgres_bin)
   [ -f "$dir/data/PG_VERSION" ] || return 0
   as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
