@@ -70,21 +70,11 @@ public func buildWorker(
     return ServiceGroup(
         configuration: .init(
             services: [
-                .init(service: database.client), .init(service: HTTPClientShutdown(client: httpClient)),
+                .init(service: database.client), .init(service: HTTPClientService(client: httpClient)),
                 .init(service: transport), .init(service: QueueLagSampler(jobs: jobs, metrics: metrics)),
                 .init(service: http),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-}
-
-/// Shuts the shared HTTP client down once everything using it has stopped.
-struct HTTPClientShutdown: Service {
-    let client: HTTPClient
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await client.shutdown()
-    }
 }
 
 /// Samples the queue lag for `/metrics`.
