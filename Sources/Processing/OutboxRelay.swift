@@ -54,6 +54,8 @@ public struct OutboxRelay: Service {
                             logger.warning("reaping stale jobs failed", metadata: ["error": "\(String(reflecting: error))"])
                         }
                     }
+                    // Keeps the mediavault_outbox_pending gauge current for dashboards and alerts.
+                    _ = try? await pendingCount()
                     do {
                         let sent = try await relayBatch()
                         backoff = pollInterval
