@@ -66,13 +66,14 @@ public func buildWorker(
         router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         onServerRunning: { channel in await onHTTPRunning(channel.localAddress?.port ?? 0) }, logger: logger)
 
-    // Shutdown runs in reverse: HTTP, lag sampler, transport (drains jobs), HTTP client, then the pool.
+    // Shutdown runs in reverse order, one service after another: the transport first (it stops claiming and drains
+    // the running jobs), then the lag sampler, the health server, the HTTP client and last the database pool.
     return ServiceGroup(
         configuration: .init(
             services: [
                 .init(service: database.client), .init(service: HTTPClientService(client: httpClient)),
-                .init(service: transport), .init(service: QueueLagSampler(jobs: jobs, metrics: metrics)),
-                .init(service: http),
+                .init(service: http), .init(service: QueueLagSampler(jobs: jobs, metrics: metrics)),
+                .init(service: transport),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 }
@@ -83,9 +84,15 @@ struct QueueLagSampler: Service {
     let metrics: WorkerMetrics
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let lag = try? await jobs.queueLagSeconds() { metrics.queueLag(lag) }
-            try? await Task.sleep(for: .seconds(10))
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    if let lag = try? await jobs.queueLagSeconds() { metrics.queueLag(lag) }
+                    try await Task.sleep(for: .seconds(10))
+                }
+            }
+        } catch is CancellationError {
+            // Shutdown interrupted the pause between samples.
         }
     }
 }

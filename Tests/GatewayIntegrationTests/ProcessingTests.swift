@@ -231,6 +231,8 @@ extension ProcessingTests {
                 #expect(started)
             }
             // The worker stopped: the job is queued again with its attempt given back, and no ffmpeg is left.
+            let jobState = try await gateway.text("SELECT status || '/' || attempts || '/' || coalesce(error_message, '') FROM processing.jobs")
+            #expect(jobState == "queued/0/", "job after shutdown: \(jobState)")
             #expect(try await gateway.scalar("SELECT count(*) FROM processing.jobs WHERE status = 'queued' AND attempts = 0") == 1)
             #expect(try await gateway.text("SELECT status FROM media.items") == "queued")
             try await Self.withWorker(gateway, extra: ["FFMPEG_PRESET": "ultrafast"]) {
