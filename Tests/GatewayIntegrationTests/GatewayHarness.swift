@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Auth
 import Foundation
 import GatewayApp
 import Logging
@@ -171,7 +172,7 @@ final class GatewayHarness: Sendable {
         as userID: String, redirect: String? = nil, deny: Bool = false,
         tamper: ((inout String, inout String?) -> Void)? = nil
     ) async throws -> SignInResult {
-        let loginPath = "/auth/discord/login" + (redirect.map { "?redirect=" + FormEncodingForTests.escape($0) } ?? "")
+        let loginPath = "/auth/discord/login" + (redirect.map { "?redirect=" + FormEncoding.escape($0) } ?? "")
         let login = try await request(.GET, loginPath)
         precondition(login.status == 307, "login answered \(login.status)")
         var stateCookie = Self.cookies(login)["mv_oauth_state"]
@@ -221,10 +222,4 @@ final class GatewayHarness: Sendable {
 struct HarnessError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
-}
-
-enum FormEncodingForTests {
-    static func escape(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value
-    }
 }

@@ -51,7 +51,7 @@ public struct MediaProcessingRecorder: Sendable {
             logger: logger)
     }
 
-    /// Records results and marks the media ready; returns storage keys this replaced (to delete), if any.
+    /// Records results and marks the media ready.
     public func markReady(mediaID: UUID, result: ProcessedMedia, on connection: PostgresConnection) async throws {
         try await connection.query(
             """

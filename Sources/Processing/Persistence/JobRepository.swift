@@ -172,13 +172,6 @@ extension JobRepository {
             """, logger: database.logger)
     }
 
-    /// Queues a new job for media that failed or finished (reprocess); refused while one is live.
-    public func requeueMedia(
-        _ request: ProcessingRequest, on connection: PostgresConnection
-    ) async throws {
-        try await scheduleProcessing(request, on: connection)
-    }
-
     /// Jobs whose worker stopped heartbeating go back to the queue, with a fresh outbox message.
     public func reapStaleJobs(olderThan staleness: Duration) async throws -> Int {
         let seconds = Double(staleness.components.seconds)
