@@ -61,6 +61,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Collection module: collections, share links and the public share page.
+        .target(
+            name: "Collection",
+            dependencies: [
+                "MediaVaultCore", "ObjectStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // Processing module: jobs, outbox and the processing status route.
         .target(
             name: "Processing",
@@ -130,7 +144,7 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "MediaVaultCore", "Auth", "Media", "Processing", "StorageService", "ObjectStorage",
+                "MediaVaultCore", "Auth", "Media", "Collection", "Processing", "StorageService", "ObjectStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -207,13 +221,17 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CollectionTests",
+            dependencies: ["Collection", "MediaVaultCore"]
+        ),
+        .testTarget(
             name: "MediaVaultCoreTests",
             dependencies: ["MediaVaultCore", "TestSupport"]
         ),
         .testTarget(
             name: "GatewayIntegrationTests",
             dependencies: [
-                "GatewayApp", "WorkerApp", "Auth", "Media", "MediaVaultCore", "ObjectStorage", "TestSupport",
+                "GatewayApp", "WorkerApp", "Auth", "Media", "Collection", "MediaVaultCore", "ObjectStorage", "TestSupport",
                 "NSQTestBroker", "Transcoding",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Auth
+import Collection
 import Foundation
 import Hummingbird
 import Logging
@@ -25,7 +26,8 @@ public struct GatewayOptions: Sendable {
 }
 
 /// Every module's migrations, in the order their schemas depend on each other.
-public let gatewayMigrations: [Migration] = AuthMigrations.all + MediaMigrations.all + ProcessingMigrations.all
+public let gatewayMigrations: [Migration] =
+    AuthMigrations.all + MediaMigrations.all + CollectionMigrations.all + ProcessingMigrations.all
 
 /// Builds the gateway: one PostgreSQL pool, the modules' routes, middleware and health endpoints.
 /// Used by `mediavault serve` and by the tests, so both run the same application.
@@ -45,6 +47,8 @@ public func buildGateway(
     let media = MediaModule(
         configuration: configuration.media, database: database, store: storage.store, scheduler: processing.scheduler,
         registry: registry, janitorInterval: configuration.janitorInterval, startup: startup, logger: logger)
+    let collections = CollectionModule(
+        configuration: configuration.collections, database: database, catalog: media.catalog, store: storage.store)
     let producer = configuration.nsqHosts.isEmpty
         ? nil
         : NSQProducer(
@@ -60,6 +64,7 @@ public func buildGateway(
 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxyCount))
     router.add(middleware: HTTPMetricsMiddleware(registry: registry))
     router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.corsAllowedOrigins))
     router.add(middleware: SecurityHeadersMiddleware())
@@ -81,6 +86,7 @@ public func buildGateway(
     MetricsRoute.register(on: router, registry: registry)
     auth.registerRoutes(on: router)
     media.registerRoutes(on: router)
+    collections.registerRoutes(on: router)
     processing.registerRoutes(on: router)
     if let fileSystem = storage.fileSystem { FileStoreRoutes(store: fileSystem).register(on: router) }
 

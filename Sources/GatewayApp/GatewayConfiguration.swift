@@ -1,4 +1,5 @@
 import Auth
+import Collection
 import Foundation
 import Media
 import MediaVaultCore
@@ -19,6 +20,9 @@ public struct GatewayConfiguration: Sendable {
     public var auth: AuthConfiguration
     public var storage: StorageConfiguration
     public var media: MediaConfiguration
+    public var collections: CollectionConfiguration
+    /// Reverse proxies whose `X-Forwarded-For` entries are believed.
+    public var trustedProxyCount: Int
     public var jobMaxAttempts: Int
     /// nsqd TCP addresses; empty means PostgreSQL is the queue.
     public var nsqHosts: [String]
@@ -28,7 +32,7 @@ public struct GatewayConfiguration: Sendable {
     /// Every setting of the gateway and the worker, for the configuration reference and `.env.example`.
     public static let catalog = SettingsCatalog([
         CoreSettings.all, GatewaySettings.all, AuthSettings.all, StorageSettings.all, MediaSettings.all,
-        ProcessingSettings.all,
+        CollectionSettings.all, ProcessingSettings.all,
     ])
 
     public init(source: ConfigSource) throws {
@@ -72,6 +76,9 @@ public struct GatewayConfiguration: Sendable {
             reading: reader, environment: core.environment, apiBaseURL: apiBaseURL, frontendURL: frontendURL)
         storage = StorageConfiguration(reading: reader)
         media = MediaConfiguration(reading: reader)
+        collections = CollectionConfiguration(
+            reading: reader, apiBaseURL: apiBaseURL, signingSecret: auth.sessionSecret, mediaURLTTL: media.streamURLTTL)
+        trustedProxyCount = reader.int(GatewaySettings.trustedProxyCount, range: 0...10)
         jobMaxAttempts = reader.int(ProcessingSettings.maxAttempts, range: 1...100)
         nsqHosts = reader.list(ProcessingSettings.nsqHosts)
         jobStaleAfter = .seconds(reader.int(ProcessingSettings.staleSeconds, range: 2...86400))

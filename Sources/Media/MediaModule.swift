@@ -30,6 +30,9 @@ public struct MediaModule: Sendable {
         controller.register(on: router)
     }
 
+    /// What other modules may ask about media.
+    public var catalog: any MediaCatalog { MediaCatalogAdapter(repository: repository) }
+
     /// Adds storage use and quota to `/auth/me`.
     public var profileExtension: any ProfileExtension { StorageProfileExtension(repository: repository) }
 }

@@ -125,6 +125,25 @@ public struct MediaRepository: Sendable {
         return nil
     }
 
+    /// Media rows by id, whoever owns them (the caller has already decided who may see them).
+    func records(ids: [UUID]) async throws -> [MediaRecord] {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await database.client.query(
+            "SELECT \(unescaped: MediaRecord.columns) FROM media.items i WHERE i.id = ANY(\(ids))", logger: logger)
+        var records: [MediaRecord] = []
+        for try await row in rows { records.append(try MediaRecord(row: row)) }
+        return records
+    }
+
+    func ownedIDs(ownerID: UUID, among ids: [UUID]) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await database.client.query(
+            "SELECT id FROM media.items WHERE owner_id = \(ownerID) AND id = ANY(\(ids))", logger: logger)
+        var owned: Set<UUID> = []
+        for try await id in rows.decode(UUID.self) { owned.insert(id) }
+        return owned
+    }
+
     public enum ConfirmOutcome: Sendable {
         case confirmed(MediaStatus)
         case alreadyConfirmed(MediaStatus)

@@ -49,12 +49,17 @@ public enum GatewaySettings {
         "MEDIAVAULT_AUTO_MIGRATE", "Apply database migrations when `serve` starts", default: "true",
         component: .gateway)
 
+    public static let trustedProxyCount = Setting(
+        "TRUSTED_PROXY_COUNT",
+        "Reverse proxies in front of the gateway; the client address is read from X-Forwarded-For that many hops back",
+        default: "0", component: .gateway)
+
     public static let janitorIntervalSeconds = Setting(
         "JANITOR_INTERVAL_SECONDS", "How often abandoned uploads and pending object deletions are swept",
         default: "60", component: .gateway)
 
     public static let all: [Setting] = [
         httpHost, httpPort, apiBaseURL, frontendURL, corsAllowedOrigins, sessionSecret, maxRequestBodyBytes,
-        gatewaySecret, autoMigrate, janitorIntervalSeconds,
+        gatewaySecret, autoMigrate, trustedProxyCount, janitorIntervalSeconds,
     ]
 }

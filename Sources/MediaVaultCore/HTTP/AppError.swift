@@ -134,3 +134,7 @@ public struct ErrorEnvelope: Codable, Sendable {
         if let details { try container.encode(details, forKey: .details) } else { try container.encodeNil(forKey: .details) }
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

@@ -25,10 +25,13 @@ public struct AppRequestContext: RequestContext {
     public var maxUploadSize: Int = 1 << 20
     /// Address of the direct peer (a proxy in front of the gateway shows up here).
     public let remoteAddress: String?
+    /// The client's address: the peer, or what trusted proxies report (see `ClientAddressMiddleware`).
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.clientAddress = remoteAddress
     }
 
     public var requestDecoder: JSONDecoder {

@@ -3,14 +3,14 @@ import Crypto
 import Foundation
 import Hummingbird
 
-/// When `GATEWAY_SECRET` is set, only requests carrying it in `X-Gateway-Secret` pass. Health, metrics and share
-/// pages stay open so orchestrators, Prometheus (which cannot add the header) and link viewers reach them; keep
-/// `/metrics` off the public proxy.
+/// When `GATEWAY_SECRET` is set, only requests carrying it in `X-Gateway-Secret` pass. Health, metrics, share pages
+/// and their JSON (`/api/share/`) stay open so orchestrators, Prometheus (which cannot add the header) and link
+/// viewers reach them; keep `/metrics` off the public proxy.
 public struct GatewaySecretMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
 
     let secretDigest: [UInt8]
-    static let openPathPrefixes = ["/healthz", "/readyz", "/metrics", "/s/"]
+    static let openPathPrefixes = ["/healthz", "/readyz", "/metrics", "/s/", "/api/share/"]
 
     public init(secret: String) {
         self.secretDigest = Array(SHA256.hash(data: Data(secret.utf8)))

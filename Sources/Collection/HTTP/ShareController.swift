@@ -1,0 +1,204 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MediaVaultCore
+import NIOCore
+
+/// What viewers reach without an account: the share page `/s/:token` (HTML), its item redirects, and the same
+/// data as JSON at `/api/share/:token`. Every route checks the link (state, password) on every request.
+struct ShareController: Sendable {
+    let shared: SharedCollections
+    /// Where presigned storage URLs point, for the page's Content-Security-Policy.
+    let storageOrigin: String?
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("s/:token", use: page)
+        router.post("s/:token", use: unlockForm)
+        router.get("s/:token/items/:mediaID/:variant", use: itemRedirect)
+        router.get("api/share/:token", use: json)
+        router.post("api/share/:token/unlock", use: unlockJSON)
+    }
+
+    // MARK: JSON
+
+    @Sendable func json(_ request: Request, context: AppRequestContext) async throws -> SharedCollectionResponse {
+        let access = try await shared.requireOpen(token: try token(context), request: request)
+        let items = try await shared.items(of: access.collection, forOwner: false)
+        try await countView(access)
+        return SharedCollectionResponse(
+            title: access.collection.title, description: access.collection.description, itemCount: items.count,
+            createdAt: access.collection.createdAt, coverMediaID: access.collection.coverMediaID.map(idText),
+            allowDownload: access.allowsDownload, expiresAt: access.link?.expiresAt,
+            items: try items.map { item in
+                let media = item.media
+                return CollectionItemResponse(
+                    id: idText(media.id), title: media.title, originalFilename: media.originalFilename,
+                    mimeType: media.mimeType, status: media.status, streamURL: try shared.streamURL(media),
+                    addedAt: item.item.addedAt, position: item.item.position, sizeBytes: media.sizeBytes,
+                    durationSeconds: media.durationSeconds, width: media.width, height: media.height,
+                    createdAt: media.createdAt, tags: nil, thumbnailURL: try shared.thumbnailURL(media),
+                    originalURL: try shared.presign(media.originalKey),
+                    downloadURL: access.allowsDownload
+                        ? try shared.presign(media.originalKey, downloadFilename: media.originalFilename) : nil)
+            })
+    }
+
+    @Sendable func unlockJSON(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let access = try await lockedOrOpen(token: try token(context), request: request)
+        let body = try await request.decodeJSON(as: UnlockRequest.self, context: context)
+        let pass = try await shared.unlock(access, password: body.password, clientAddress: context.clientAddress)
+        var response = try UnlockResponse(
+            unlocked: true, unlockToken: pass.encoded(secret: shared.configuration.signingSecret),
+            expiresAt: pass.expiresAt
+        ).response(from: request, context: context)
+        response.setCookie(shared.unlockCookie(pass))
+        return response
+    }
+
+    /// A link that exists and is active, whether or not this request has unlocked it.
+    func lockedOrOpen(token: String, request: Request) async throws -> ShareAccess {
+        switch try await shared.resolve(token: token, request: request) {
+        case .open(let access), .locked(let access): return access
+        case .unavailable(let state, let expiredAt): throw SharedCollections.unavailableError(state, expiredAt: expiredAt)
+        case .unknown: throw AppError.notFound("share link not found")
+        }
+    }
+
+    // MARK: The page
+
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let token = try token(context)
+        let page = SharePage(token: token, nonce: RandomToken.generate(byteCount: 16))
+        switch try await shared.resolve(token: token, request: request) {
+        case .unknown:
+            return html(page.message(title: "Link not found", text: "This share link does not exist. Check that it was copied completely."), status: .notFound, page: page)
+        case .unavailable(let state, let expiredAt):
+            let text = state == .expired
+                ? "This share link expired\(expiredAt.map { " on " + SharePage.day($0) } ?? ""). Ask the owner for a new one."
+                : "This share link has been turned off by its owner. Ask them for a new one."
+            return html(page.message(title: state == .expired ? "Link expired" : "Link no longer available", text: text), status: .gone, page: page)
+        case .locked:
+            return html(page.passwordForm(error: nil), status: .unauthorized, page: page)
+        case .open(let access):
+            return try await gallery(access, page: page)
+        }
+    }
+
+    func gallery(_ access: ShareAccess, page: SharePage) async throws -> Response {
+        let items = try await shared.items(of: access.collection, forOwner: false)
+        try await countView(access)
+        let body = page.gallery(
+            title: access.collection.title, description: access.collection.description,
+            items: items.map { item in
+                SharePage.Item(
+                    id: idText(item.media.id), title: item.media.title, mimeType: item.media.mimeType,
+                    status: item.media.status, hasProcessedVideo: item.media.isReady && item.media.processedKey != nil,
+                    hasThumbnail: item.media.thumbnailKey != nil || item.media.mimeType.hasPrefix("image/"),
+                    durationSeconds: item.media.durationSeconds)
+            },
+            allowDownload: access.allowsDownload, expiresAt: access.link?.expiresAt)
+        return html(body, status: .ok, page: page)
+    }
+
+    /// The password form posts here; success redirects back to the page with the unlock cookie set.
+    @Sendable func unlockForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let token = try token(context)
+        let page = SharePage(token: token, nonce: RandomToken.generate(byteCount: 16))
+        let access: ShareAccess
+        do {
+            access = try await lockedOrOpen(token: token, request: request)
+        } catch let error as AppError where error.code == .notFound || error.status == .gone {
+            return try await self.page(request, context: context)
+        }
+        let body = try await request.body.collect(upTo: 4096)
+        let password = Self.formField("password", in: String(buffer: body)) ?? ""
+        do {
+            let pass = try await shared.unlock(access, password: password, clientAddress: context.clientAddress)
+            var response = Response(status: .seeOther, headers: [.location: page.basePath])
+            response.setCookie(shared.unlockCookie(pass))
+            return response
+        } catch let error as AppError where error.code == .unauthenticated {
+            return html(page.passwordForm(error: "That password is not right."), status: .unauthorized, page: page)
+        } catch let error as AppError where error.code == .resourceExhausted {
+            var response = html(page.passwordForm(error: error.message), status: .tooManyRequests, page: page)
+            response.headers[.retryAfter] = error.headers[.retryAfter]
+            return response
+        }
+    }
+
+    // MARK: Media behind the page
+
+    /// Checks the link again, then redirects to a presigned URL minted for this request.
+    @Sendable func itemRedirect(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let access = try await shared.requireOpen(token: try token(context), request: request)
+        let mediaID = try CollectionRules.uuid(context.parameters.get("mediaID"), notFound: "media not found")
+        let media = try await shared.item(mediaID, in: access)
+        let url: String
+        switch context.parameters.get("variant") ?? "" {
+        case "stream":
+            guard media.isReady, let processed = media.processedKey else {
+                throw AppError.notFound("this item has not been processed yet")
+            }
+            url = try shared.presign(processed)
+        case "original":
+            url = try shared.presign(media.originalKey)
+        case "thumbnail":
+            if let thumbnail = media.thumbnailKey {
+                url = try shared.presign(thumbnail)
+            } else if media.mimeType.hasPrefix("image/") {
+                url = try shared.presign(media.originalKey)
+            } else {
+                throw AppError.notFound("this item has no thumbnail")
+            }
+        case "download":
+            guard access.allowsDownload else {
+                throw AppError.permissionDenied("downloads are turned off for this share link")
+            }
+            url = try shared.presign(media.originalKey, downloadFilename: media.originalFilename)
+        default:
+            throw AppError.notFound("no such item resource")
+        }
+        return Response(status: .temporaryRedirect, headers: [.location: url])
+    }
+
+    // MARK: Helpers
+
+    func token(_ context: AppRequestContext) throws -> String {
+        guard let token = context.parameters.get("token"), !token.isEmpty, token.utf8.count <= 128 else {
+            throw AppError.notFound("share link not found")
+        }
+        return token
+    }
+
+    func countView(_ access: ShareAccess) async throws {
+        if let link = access.link { try await shared.repository.recordView(linkID: link.id) }
+    }
+
+    func html(_ body: String, status: HTTPResponse.Status, page: SharePage) -> Response {
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: SharePage.contentSecurityPolicy(nonce: page.nonce, storageOrigin: storageOrigin),
+                .xRobotsTag: "noindex, nofollow",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// One field of an `application/x-www-form-urlencoded` body.
+    static func formField(_ name: String, in body: String) -> String? {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            let key = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            if key == name {
+                return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            }
+        }
+        return nil
+    }
+}
+
+extension HTTPField.Name {
+    static let xRobotsTag = Self("X-Robots-Tag")!
+}

@@ -1,0 +1,175 @@
+import HTTPTypes
+import Foundation
+import Hummingbird
+import MediaVaultCore
+import ObjectStorage
+
+/// A viewer's way into a collection through a share token, after its checks.
+struct ShareAccess: Sendable {
+    let target: ShareTarget
+    var collection: CollectionRecord { target.collection }
+    var link: ShareLinkRecord? {
+        if case .link(let link, _) = target { return link }
+        return nil
+    }
+    /// The collection's own token (the original's) shows items but offers no downloads; links say for themselves.
+    var allowsDownload: Bool { link?.allowDownload ?? false }
+    var passwordHash: String? { link?.passwordHash }
+}
+
+/// What a share token leads to for this request.
+enum ShareResolution: Sendable {
+    case open(ShareAccess)
+    /// The link needs its password and this request carries no valid unlock pass.
+    case locked(ShareAccess)
+    case unavailable(ShareLinkState, expiredAt: Date?)
+    case unknown
+}
+
+/// An item as shown to anyone: its place in the collection and what the media catalog knows of it.
+struct SharedItem: Sendable {
+    let item: CollectionItemRecord
+    let media: MediaSummary
+}
+
+/// The rules of sharing: resolving tokens, unlocking passwords (rate-limited), listing what viewers may see and
+/// minting their short-lived storage URLs.
+struct SharedCollections: Sendable {
+    let configuration: CollectionConfiguration
+    let repository: CollectionRepository
+    let catalog: any MediaCatalog
+    let store: any ObjectStore
+    let now: @Sendable () -> Date
+
+    // MARK: Resolving
+
+    func resolve(token: String, request: Request) async throws -> ShareResolution {
+        guard let target = try await repository.resolve(token: token) else { return .unknown }
+        let access = ShareAccess(target: target)
+        guard let link = access.link else { return .open(access) }
+        let state = link.state(at: now())
+        guard state == .active else { return .unavailable(state, expiredAt: link.expiresAt) }
+        guard let passwordHash = link.passwordHash else { return .open(access) }
+        let presented = request.headers[values: HTTPField.Name(UnlockPass.headerName)!].first
+            ?? request.cookies[UnlockPass.cookieName(for: link.id)]?.value
+        guard UnlockPass.verify(
+            presented, linkID: link.id, passwordHash: passwordHash, secret: configuration.signingSecret, now: now())
+            != nil
+        else { return .locked(access) }
+        return .open(access)
+    }
+
+    /// Resolves for the JSON API and the item routes: anything but an open link is an error in the envelope.
+    func requireOpen(token: String, request: Request) async throws -> ShareAccess {
+        switch try await resolve(token: token, request: request) {
+        case .open(let access): return access
+        case .locked:
+            throw AppError(
+                .unauthenticated, status: .unauthorized, "this share link needs its password",
+                details: ["password_required": .bool(true)])
+        case .unavailable(let state, let expiredAt):
+            throw Self.unavailableError(state, expiredAt: expiredAt)
+        case .unknown:
+            throw AppError.notFound("share link not found")
+        }
+    }
+
+    static func unavailableError(_ state: ShareLinkState, expiredAt: Date?) -> AppError {
+        var details: [String: JSONValue] = ["reason": .string(state.rawValue)]
+        if let expiredAt { details["expired_at"] = .string(RFC3339.string(from: expiredAt)) }
+        let message = state == .expired ? "this share link has expired" : "this share link has been revoked"
+        return AppError(.failedPrecondition, status: .gone, message, details: details)
+    }
+
+    // MARK: Unlocking
+
+    /// Checks `password` against the link, counting the attempt per link and per client address first.
+    /// Returns the unlock pass; throws `resource_exhausted` when either limit is reached, `unauthenticated` when
+    /// the password is wrong.
+    func unlock(_ access: ShareAccess, password: String, clientAddress: String?) async throws -> UnlockPass {
+        guard let link = access.link, let passwordHash = link.passwordHash else {
+            throw AppError.failedPrecondition("this share link has no password")
+        }
+        // The client first: attempts refused at the client's limit never eat into the link's budget.
+        let scopes = [
+            ("client:" + (clientAddress ?? "unknown"), configuration.attemptsPerClient),
+            ("link:" + link.id.uuidString.lowercased(), configuration.attemptsPerLink),
+        ]
+        var counted: [String] = []
+        for (scope, limit) in scopes {
+            let (attempts, windowEnds) = try await repository.countAttempt(scope: scope, window: configuration.attemptWindow)
+            counted.append(scope)
+            if attempts > limit {
+                let retryAfter = max(1, Int(windowEnds.timeIntervalSince(now()).rounded(.up)))
+                var error = AppError.resourceExhausted(
+                    "too many password attempts; try again in \(retryAfter) seconds",
+                    details: ["retry_after_seconds": .int(Int64(retryAfter))])
+                error.headers[.retryAfter] = String(retryAfter)
+                throw error
+            }
+        }
+        guard try await SharePassword.verify(password, against: passwordHash) else {
+            if Int.random(in: 0..<50) == 0 { try? await repository.pruneAttempts(olderThan: configuration.attemptWindow) }
+            throw AppError.unauthenticated("wrong password")
+        }
+        for scope in counted { try await repository.refundAttempt(scope: scope) }
+        let lifetime = TimeInterval(configuration.unlockTTL.components.seconds)
+        let expiresAt = min(now() + lifetime, link.expiresAt ?? .distantFuture)
+        return UnlockPass(
+            linkID: link.id, passwordFingerprint: SharePassword.fingerprint(passwordHash), expiresAt: expiresAt)
+    }
+
+    func unlockCookie(_ pass: UnlockPass) -> Cookie {
+        Cookie(
+            name: UnlockPass.cookieName(for: pass.linkID), value: pass.encoded(secret: configuration.signingSecret),
+            maxAge: max(1, Int(pass.expiresAt.timeIntervalSince(now()))), path: "/",
+            secure: configuration.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    // MARK: Items
+
+    /// The collection's items in display order. Viewers never see uploads still in progress.
+    func items(of collection: CollectionRecord, forOwner: Bool) async throws -> [SharedItem] {
+        let items = try await repository.items(collectionID: collection.id)
+        let media = try await catalog.summaries(of: items.map(\.mediaID))
+        return items.compactMap { item in
+            guard let summary = media[item.mediaID], forOwner || summary.isUploaded else { return nil }
+            return SharedItem(item: item, media: summary)
+        }
+    }
+
+    /// One item reached through a share, or `not_found` when it is not part of the shared collection.
+    func item(_ mediaID: UUID, in access: ShareAccess) async throws -> MediaSummary {
+        guard try await repository.containsItem(collectionID: access.collection.id, mediaID: mediaID),
+            let media = try await catalog.summaries(of: [mediaID])[mediaID], media.isUploaded
+        else { throw AppError.notFound("media not found") }
+        return media
+    }
+
+    func presign(_ key: String, downloadFilename: String? = nil) throws -> String {
+        try store.presignedGetURL(
+            for: ObjectKey(key), expiresIn: configuration.mediaURLTTL, downloadFilename: downloadFilename
+        ).url.absoluteString
+    }
+
+    /// Processed video when ready; the original otherwise (the original's rule for `stream_url`).
+    func streamURL(_ media: MediaSummary) throws -> String? {
+        guard media.isReady else { return nil }
+        return try presign(media.processedKey ?? media.originalKey)
+    }
+
+    func thumbnailURL(_ media: MediaSummary) throws -> String? {
+        try media.thumbnailKey.map { try presign($0) }
+    }
+
+    /// Public page URL of a token.
+    func pageURL(token: String) -> String {
+        configuration.apiBaseURL.absoluteString.trimmingSuffix("/") + "/s/" + token
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

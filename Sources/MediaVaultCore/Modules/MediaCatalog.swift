@@ -1,0 +1,55 @@
+import Foundation
+
+/// What other modules (collections) may ask of the Media module: which media a user owns, and the facts needed to
+/// show media to someone. Implemented by Media, wired by the gateway; callers never read Media's tables.
+public protocol MediaCatalog: Sendable {
+    /// The subset of `ids` owned by `ownerID`.
+    func mediaOwned(by ownerID: UUID, among ids: [UUID]) async throws -> Set<UUID>
+    /// The media among `ids` that exist, keyed by id, in one round trip.
+    func summaries(of ids: [UUID]) async throws -> [UUID: MediaSummary]
+}
+
+/// One media item as other modules see it. `status` is the API's status string.
+public struct MediaSummary: Sendable, Equatable {
+    public let id: UUID
+    public let ownerID: UUID
+    public let title: String
+    public let originalFilename: String
+    public let mimeType: String
+    public let sizeBytes: Int64
+    public let durationSeconds: Double?
+    public let width: Int?
+    public let height: Int?
+    public let status: String
+    public let tags: [String]
+    public let createdAt: Date
+    public let originalKey: String
+    public let processedKey: String?
+    public let thumbnailKey: String?
+
+    public init(
+        id: UUID, ownerID: UUID, title: String, originalFilename: String, mimeType: String, sizeBytes: Int64,
+        durationSeconds: Double?, width: Int?, height: Int?, status: String, tags: [String], createdAt: Date,
+        originalKey: String, processedKey: String?, thumbnailKey: String?
+    ) {
+        self.id = id
+        self.ownerID = ownerID
+        self.title = title
+        self.originalFilename = originalFilename
+        self.mimeType = mimeType
+        self.sizeBytes = sizeBytes
+        self.durationSeconds = durationSeconds
+        self.width = width
+        self.height = height
+        self.status = status
+        self.tags = tags
+        self.createdAt = createdAt
+        self.originalKey = originalKey
+        self.processedKey = processedKey
+        self.thumbnailKey = thumbnailKey
+    }
+
+    /// Confirmed uploads only: an upload still in progress has no bytes worth showing.
+    public var isUploaded: Bool { status != "uploading" }
+    public var isReady: Bool { status == "ready" }
+}
