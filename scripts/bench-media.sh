@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 done
 base=${MEDIAVAULT_URL:-http://127.0.0.1:4000}
 pg_port=${DEV_POSTGRES_PORT:-54320}
-curl -fsS "$base/healthz" >/dev/null || die "no gateway at $base: run scripts/dev.sh first"
+require_gateway "$base"
 
 python3 - "$base" "$uploads" <<'PY'
 import http.client, json, sys, threading, time, urllib.parse
@@ -61,8 +61,7 @@ print(f"sign+PUT+confirm: {len(latencies)} uploads in {elapsed:.1f} s = {len(lat
 PY
 
 log "seeding $rows media rows for one user (direct SQL)"
-token=$(curl -fsS -X POST "$base/auth/dev/login" -H 'Content-Type: application/json' -d '{"username":"bench-list"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+token=$(dev_session "$base" bench-list)
 user_id=$(curl -fsS "$base/auth/me" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 psql -h 127.0.0.1 -p "$pg_port" -U postgres -d mediavault -v ON_ERROR_STOP=1 -q <<SQL
 DELETE FROM media.items WHERE owner_id = '$user_id';

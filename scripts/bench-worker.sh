@@ -18,15 +18,14 @@ esac
 ensure_debian_packages bc ffmpeg
 base=${MEDIAVAULT_URL:-http://127.0.0.1:4000}
 pg_port=${DEV_POSTGRES_PORT:-54320}
-curl -fsS "$base/healthz" >/dev/null || die "no gateway at $base: run scripts/dev.sh first"
+require_gateway "$base"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 clip="$work/clip-720p.mp4"
 ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=440 \
   -t 20 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac "$clip"
-token=$(curl -fsS -X POST "$base/auth/dev/login" -H 'Content-Type: application/json' -d '{"username":"bench-worker"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+token=$(dev_session "$base" bench-worker)
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 bare_total=0

@@ -91,8 +91,7 @@ curl -fsS "http://127.0.0.1:$http_port/healthz" >/dev/null || { tail -n 20 "$dat
 
 base="http://127.0.0.1:$http_port"
 log "demo: development sign-in as 'demo', then GET /auth/me"
-token=$(curl -fsS -X POST "$base/auth/dev/login" -H 'Content-Type: application/json' -d '{"username":"demo"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+token=$(dev_session "$base" demo)
 curl -fsS "$base/auth/me" -H "Authorization: Bearer $token"; echo
 curl -fsS "$base/readyz"; echo
 

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 base=${MEDIAVAULT_URL:-http://127.0.0.1:4000}
-curl -fsS "$base/healthz" >/dev/null || die "no gateway at $base: run scripts/dev.sh first"
+require_gateway "$base"
 ensure_debian_packages chromium fonts-dejavu-core ffmpeg curl
 chromium_bin=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chromium_bin" ] || die "chromium is not installed"
@@ -34,8 +34,7 @@ api() { # method path [json body]
   curl -fsS -X "$1" "$base$2" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' ${3:+-d "$3"}
 }
 
-token=$(curl -fsS -X POST "$base/auth/dev/login" -H 'Content-Type: application/json' -d '{"username":"share-demo"}' \
-  | json_field token)
+token=$(dev_session "$base" share-demo)
 
 log "making demo media with ffmpeg"
 ffmpeg_quiet=(ffmpeg -hide_banner -loglevel error -y)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Verifies a running MediaVault gateway from the outside, as after a deploy: health, readiness, metrics, the
-# error envelope of an unauthenticated request, security headers and request IDs.
+# error envelope of an unauthenticated request, security headers, request IDs and the public share page.
 #
 #   scripts/verify-deploy.sh URL [options]          e.g. scripts/verify-deploy.sh https://api.example.com
 #
@@ -190,6 +190,17 @@ if [ "$echoed" = "$request_id" ]; then
   pass "X-Request-ID is echoed ($request_id)"
 else
   fail "X-Request-ID: sent '$request_id', got back '${echoed:-<missing>}'"
+fi
+
+# Share pages are public (no gateway secret): an unknown link answers the HTML "not found" page under a
+# Content-Security-Policy that allows no scripts.
+request share GET /s/verify-deploy-unknown-link --no-secret
+share_csp=$(header share Content-Security-Policy)
+if [ "$(status_of share)" = 404 ] && grep -q 'Link not found' "$work/share.body" &&
+  [[ "$share_csp" == *"default-src 'none'"* ]] && [[ "$share_csp" != *script-src* ]]; then
+  pass "GET /s/<unknown> answers the 404 share page with a script-free Content-Security-Policy"
+else
+  fail "GET /s/<unknown>: expected the 404 share page with CSP default-src 'none', got $(explain share) (CSP '${share_csp:-<missing>}')"
 fi
 
 # 4. Metrics (after the requests above, so the HTTP counters have samples).

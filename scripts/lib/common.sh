@@ -95,3 +95,14 @@ for port in [preferred] + [0]:
         s.close()
 PY
 }
+
+# require_gateway BASE: stops with a hint unless a gateway answers /healthz at BASE.
+require_gateway() {
+  curl -fsS "$1/healthz" >/dev/null || die "no gateway at $1: run scripts/dev.sh first"
+}
+
+# dev_session BASE USERNAME: prints a session token from the development sign-in (MEDIAVAULT_ENV=development).
+dev_session() {
+  curl -fsS -X POST "$1/auth/dev/login" -H 'Content-Type: application/json' -d "{\"username\":\"$2\"}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}

@@ -5,9 +5,17 @@ import MediaVaultCore
 import NIOPosix
 
 /// Share-link passwords, stored as salted scrypt hashes: `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (base64url).
-/// Hashing is deliberately slow (~50–100 ms, 32 MiB), so it runs on the blocking thread pool, never on the
-/// event loops or the cooperative pool.
+/// Hashing is deliberately slow (tens of milliseconds, 32 MiB), so it runs on its own one-thread pool: never on
+/// the event loops or the cooperative pool, and however many links are created or unlocked at once, hashing
+/// takes at most one core and leaves the shared blocking pool (file I/O) alone.
 public enum SharePassword {
+    /// Process-wide on purpose: the point is one bound for every gateway in the process.
+    private static let hashingPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
     static let logRounds = 15
     static let blockSize = 8
     static let parallelism = 1
@@ -51,7 +59,7 @@ public enum SharePassword {
     private static func derive(
         _ password: String, salt: String, logRounds: Int, blockSize: Int, parallelism: Int
     ) async throws -> [UInt8] {
-        try await NIOThreadPool.singleton.runIfActive {
+        try await hashingPool.runIfActive {
             let key = try KDF.Scrypt.deriveKey(
                 from: Array(password.utf8), salt: Array(salt.utf8), outputByteCount: 32, rounds: 1 << logRounds,
                 blockSize: blockSize, parallelism: parallelism)
