@@ -149,6 +149,15 @@ struct CollectionFlowTests {
             let token = collection["share_token"] as! String
             _ = try await Self.add(gateway, token: owner, collection: id, media: media[0])
 
+            // An upload not yet confirmed is the owner's business only.
+            let signed = try await gateway.request(
+                .POST, "/media/upload/sign", token: owner, body: #"{"filename": "later.mp4", "mime_type": "video/mp4"}"#)
+            let pending = try #require(signed.json["media_id"] as? String)
+            #expect(try await Self.add(gateway, token: owner, collection: id, media: pending).status == 200)
+            #expect(try await gateway.request(.GET, "/collection/\(id)", token: owner).json["item_count"] as? Int == 2)
+            let viewed = try await gateway.request(.GET, "/collection/\(id)?token=\(token)")
+            #expect((viewed.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [media[0]])
+
             func status(_ viewer: String?, query: String = "") async throws -> Int {
                 try await gateway.request(.GET, "/collection/\(id)\(query)", token: viewer).status
             }
@@ -302,6 +311,11 @@ struct CollectionFlowTests {
             let foreignItem = try await gateway.request(.GET, page + "/items/\(UUID().uuidString.lowercased())/original")
             #expect(foreignItem.status == 404)
 
+            let formOnOpenLink = try await gateway.request(
+                .POST, Self.path(never["url"]), headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                bytes: Array("password=x".utf8))
+            #expect(formOnOpenLink.status == 303, "a link without a password just opens")
+
             // Views are counted on the page and the JSON.
             #expect(try await gateway.request(.GET, page).status == 200)
             let listed = try await gateway.request(.GET, "/collection/\(id)/links", token: owner)
@@ -331,6 +345,10 @@ struct CollectionFlowTests {
             let relisted = try await gateway.request(.GET, "/collection/\(id)/links", token: owner).json["links"] as! [[String: Any]]
             #expect(Set(relisted.map { $0["state"] as! String }) == ["expired", "revoked"])
             #expect(try await gateway.request(.GET, "/s/unknown-token").status == 404)
+            let formWithoutPassword = try await gateway.request(
+                .POST, Self.path(links.first!["url"]), headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                bytes: Array("password=x".utf8))
+            #expect(formWithoutPassword.status == 410, "the form of an expired link shows the expired page")
             #expect(try await gateway.request(.GET, "/api/share/unknown-token").json["code"] as? String == "not_found")
         }
     }

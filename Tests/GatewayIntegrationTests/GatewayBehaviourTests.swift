@@ -116,7 +116,7 @@ struct GatewayBehaviourTests {
         }
     }
 
-    @Test("with GATEWAY_SECRET, only health, metrics and share pages are open")
+    @Test("with GATEWAY_SECRET, only health, metrics, share pages and their JSON are open")
     func gatewaySecret() async throws {
         let secret = "proxy-shared-secret-42"
         try await GatewayHarness.with(extraEnvironment: ["GATEWAY_SECRET": secret]) { gateway in
@@ -126,6 +126,10 @@ struct GatewayBehaviourTests {
             #expect(refused.status == 403)
             #expect(refused.json["code"] as? String == "permission_denied")
             #expect(try await gateway.request(.GET, "/metrics").status == 200, "Prometheus cannot send the header")
+            // Share pages and their JSON are for link viewers: they reach the routes (an unknown link is a 404).
+            #expect(try await gateway.request(.GET, "/s/some-link").status == 404)
+            #expect(try await gateway.request(.GET, "/api/share/some-link").json["code"] as? String == "not_found")
+            #expect(try await gateway.request(.GET, "/collection", headers: [("X-Gateway-Secret", "wrong")]).status == 403)
             #expect(try await gateway.request(.GET, "/media", headers: [("X-Gateway-Secret", "wrong")]).status == 403)
             let allowed = try await gateway.request(.GET, "/auth/me", headers: [("X-Gateway-Secret", secret)])
             #expect(allowed.status == 401, "passes the secret check and reaches authentication")

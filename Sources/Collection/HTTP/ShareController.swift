@@ -110,6 +110,9 @@ struct ShareController: Sendable {
         } catch let error as AppError where error.code == .notFound || error.status == .gone {
             return try await self.page(request, context: context)
         }
+        guard access.passwordHash != nil else {
+            return Response(status: .seeOther, headers: [.location: page.basePath])
+        }
         let body = try await request.body.collect(upTo: 4096)
         let password = Self.formField("password", in: String(buffer: body)) ?? ""
         do {
