@@ -488,6 +488,12 @@ struct CollectionFlowTests {
             let fallback = html.range(of: "/items/\(media[0])/original\" type=\"video/mp4\"")
             #expect(stream != nil && fallback != nil && stream!.lowerBound < fallback!.lowerBound)
             #expect(!html.contains("/download"), "the collection's own token offers no downloads")
+            // Links on the page are relative to /s/<token>, so a path prefix in front of the API keeps them working.
+            let token = created["share_token"] as! String
+            #expect(html.contains("src=\"\(token)/items/\(media[0])/original\""))
+            let slash = try await gateway.request(.GET, "/s/\(token)/")
+            #expect(slash.status == 308)
+            #expect(slash.header("Location") == "../\(token)")
         }
     }
 }

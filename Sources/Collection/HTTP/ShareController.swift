@@ -68,6 +68,10 @@ struct ShareController: Sendable {
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         let token = try token(context)
+        if request.uri.path.hasSuffix("/") {
+            // The page's links are relative to `/s/<token>`; with a trailing slash they would resolve elsewhere.
+            return Response(status: .permanentRedirect, headers: [.location: "../" + token])
+        }
         let page = SharePage(token: token, nonce: RandomToken.generate(byteCount: 16))
         switch try await shared.resolve(token: token, request: request) {
         case .unknown:
@@ -111,13 +115,13 @@ struct ShareController: Sendable {
             return try await self.page(request, context: context)
         }
         guard access.passwordHash != nil else {
-            return Response(status: .seeOther, headers: [.location: page.basePath])
+            return Response(status: .seeOther, headers: [.location: page.selfReference])
         }
         let body = try await request.body.collect(upTo: 4096)
         let password = Self.formField("password", in: String(buffer: body)) ?? ""
         do {
             let pass = try await shared.unlock(access, password: password, clientAddress: context.clientAddress)
-            var response = Response(status: .seeOther, headers: [.location: page.basePath])
+            var response = Response(status: .seeOther, headers: [.location: page.selfReference])
             response.setCookie(shared.unlockCookie(pass))
             return response
         } catch let error as AppError where error.code == .unauthenticated {

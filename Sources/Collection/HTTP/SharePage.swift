@@ -36,7 +36,9 @@ struct SharePage {
 
     let token: String
     let nonce: String
-    var basePath: String { "/s/" + token }
+    /// The page's own URL relative to itself (`/s/<token>` resolves `<token>` to itself). Every link on the page is
+    /// relative, so the page keeps working when a proxy serves the API under a path prefix (`API_BASE_URL`).
+    var selfReference: String { token }
 
     /// Content-Security-Policy: nothing but our own styles (by nonce), images and media from here or storage.
     static func contentSecurityPolicy(nonce: String, storageOrigin: String?) -> String {
@@ -63,7 +65,7 @@ struct SharePage {
     }
 
     private func figure(_ item: Item, allowDownload: Bool) -> String {
-        let base = HTML.escape(basePath) + "/items/" + HTML.escape(item.id)
+        let base = HTML.escape(selfReference) + "/items/" + HTML.escape(item.id)
         let title = HTML.escape(item.title)
         let kind = item.mimeType.split(separator: "/").first.map(String.init) ?? ""
         var html = "<figure class=\"item \(HTML.escape(kind))\" id=\"m-\(HTML.escape(item.id))\">"
@@ -97,7 +99,7 @@ struct SharePage {
         html += "<main class=\"narrow\"><h1>This collection is protected</h1>"
         html += "<p>Enter the password you were given with the link.</p>"
         if let error { html += "<p class=\"error\" role=\"alert\">\(HTML.escape(error))</p>" }
-        html += "<form method=\"post\" action=\"\(HTML.escape(basePath))\">"
+        html += "<form method=\"post\" action=\"\(HTML.escape(selfReference))\">"
         html += "<label for=\"password\">Password</label> "
         html += "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required autofocus> "
         html += "<button type=\"submit\">Open</button></form></main>\n</body>\n</html>\n"
