@@ -334,6 +334,14 @@ struct CollectionFlowTests {
             #expect((expiredJSON.json["details"] as? [String: Any])?["reason"] as? String == "expired")
             #expect(try await gateway.request(.GET, page + "/items/\(media[0])/original").status == 410)
 
+            // The owner extends an expired link: the same URL opens again.
+            let standardLinkPath = "/collection/\(id)/links/\(standard["id"] as! String)"
+            let extended = try await gateway.request(.PATCH, standardLinkPath, token: owner, body: #"{"expires_in_days": 1}"#)
+            #expect(extended.json["state"] as? String == "active")
+            #expect(try await gateway.request(.GET, page).status == 200)
+            try await gateway.sql(
+                "UPDATE collection.share_links SET expires_at = now() - interval '1 minute' WHERE id = '\(standard["id"] as! String)'")
+
             // Revoked: at once, everywhere.
             let neverPath = Self.path(never["url"])
             let revoke = try await gateway.request(.DELETE, "/collection/\(id)/links/\(never["id"] as! String)", token: owner)
@@ -342,6 +350,10 @@ struct CollectionFlowTests {
             #expect(revokedPage.status == 410)
             #expect(revokedPage.text.contains("turned off"))
             #expect(try await gateway.request(.GET, neverPath + "/items/\(media[0])/download").status == 410)
+            let revokedChange = try await gateway.request(
+                .PATCH, "/collection/\(id)/links/\(never["id"] as! String)", token: owner, body: #"{"never_expires": true}"#)
+            #expect(revokedChange.status == 400, "a revoked link stays revoked")
+            #expect(revokedChange.json["code"] as? String == "failed_precondition")
             let relisted = try await gateway.request(.GET, "/collection/\(id)/links", token: owner).json["links"] as! [[String: Any]]
             #expect(Set(relisted.map { $0["state"] as! String }) == ["expired", "revoked"])
             #expect(try await gateway.request(.GET, "/s/unknown-token").status == 404)
@@ -412,6 +424,24 @@ struct CollectionFlowTests {
             let otherLink = try await Self.link(gateway, token: owner, collection: id, body: #"{"password": "another one"}"#)
             let otherAPI = "/api/share/" + (otherLink["token"] as! String)
             #expect(try await gateway.request(.GET, otherAPI, headers: [("X-Share-Unlock", pass)]).status == 401)
+
+            // Changing a link's password ends unlocks of the old one; removing it opens the link to everyone.
+            let otherUnlock = try await gateway.request(.POST, otherAPI + "/unlock", body: #"{"password": "another one"}"#)
+            let otherPass = try #require(otherUnlock.json["unlock_token"] as? String)
+            #expect(try await gateway.request(.GET, otherAPI, headers: [("X-Share-Unlock", otherPass)]).status == 200)
+            let otherLinkPath = "/collection/\(id)/links/\(otherLink["id"] as! String)"
+            let repassworded = try await gateway.request(.PATCH, otherLinkPath, token: owner, body: #"{"password": "changed secret"}"#)
+            #expect(repassworded.status == 200, "\(repassworded.text)")
+            #expect(try await gateway.request(.GET, otherAPI, headers: [("X-Share-Unlock", otherPass)]).status == 401)
+            let opened = try await gateway.request(
+                .PATCH, otherLinkPath, token: owner,
+                body: #"{"password": null, "allow_download": true, "never_expires": true, "label": null}"#)
+            #expect(opened.json["has_password"] as? Bool == false)
+            #expect(opened.json["allow_download"] as? Bool == true)
+            #expect(opened.json["expires_at"] is NSNull)
+            #expect(try await gateway.request(.GET, otherAPI).status == 200)
+            #expect(try await gateway.request(.PATCH, otherLinkPath, token: owner, body: #"{"password": "abc"}"#).status == 400)
+            #expect(try await gateway.request(.PATCH, otherLinkPath, body: #"{"allow_download": false}"#).status == 401)
 
             // Per client: 4 attempts per window (2 counted so far were refunded or wrong: nope, then right twice).
             var statuses: [Int] = []

@@ -21,6 +21,7 @@ struct CollectionController: Sendable {
         collections.put(":id/share", use: share)
         collections.post(":id/links", use: createLink)
         collections.get(":id/links", use: listLinks)
+        collections.patch(":id/links/:linkID", use: updateLink)
         collections.delete(":id/links/:linkID", use: revokeLink)
     }
 
@@ -148,15 +149,8 @@ struct CollectionController: Sendable {
         let collection = try await ownedCollection(context)
         let body = try await request.decodeJSON(as: CreateLinkRequest.self, context: context)
         let now = shared.now()
-        let expiresAt = try body.expiresAt.map { raw -> Date in
-            guard let date = Self.parseTimestamp(raw) else {
-                throw AppError.invalidArgument("expires_at must be an RFC 3339 timestamp", details: ["field": "expires_at"])
-            }
-            return date
-        }
-        let expiry = try CollectionRules.expiry(
-            expiresAt: expiresAt, expiresInDays: body.expiresInDays, neverExpires: body.neverExpires ?? false,
-            defaultExpiry: shared.configuration.defaultLinkExpiry, now: now)
+        let expiry = try expiry(
+            expiresAt: body.expiresAt, expiresInDays: body.expiresInDays, neverExpires: body.neverExpires, now: now)
         let label = try CollectionRules.label(body.label)
         var passwordHash: String?
         if let password = body.password {
@@ -178,6 +172,37 @@ struct CollectionController: Sendable {
             })
     }
 
+    /// Extends or shortens the expiry, sets or removes the password, toggles downloads; the URL stays the same.
+    /// A new password ends every unlock of the old one.
+    @Sendable func updateLink(_ request: Request, context: AppRequestContext) async throws -> ShareLinkResponse {
+        let collection = try await ownedCollection(context)
+        let linkID = try CollectionRules.uuid(context.parameters.get("linkID"), notFound: "share link not found")
+        let body = try await request.decodeJSON(as: UpdateLinkRequest.self, context: context)
+        guard let existing = try await repository.link(collectionID: collection.id, linkID: linkID) else {
+            throw AppError.notFound("share link not found")
+        }
+        guard existing.revokedAt == nil else { throw AppError.failedPrecondition("this share link has been revoked") }
+        let now = shared.now()
+        var changes = ShareLinkChanges(allowDownload: body.allowDownload)
+        if let label = body.label { changes.label = .some(try label.flatMap(CollectionRules.label)) }
+        if body.changesExpiry {
+            changes.expiresAt = .some(try expiry(
+                expiresAt: body.expiresAt, expiresInDays: body.expiresInDays, neverExpires: body.neverExpires, now: now))
+        }
+        if let password = body.password {
+            if let password {
+                try SharePassword.validate(password)
+                changes.passwordHash = .some(try await SharePassword.hash(password))
+            } else {
+                changes.passwordHash = .some(nil)
+            }
+        }
+        guard let link = try await repository.updateLink(collectionID: collection.id, linkID: linkID, changes) else {
+            throw AppError.notFound("share link not found")
+        }
+        return ShareLinkResponse(link: link, url: shared.pageURL(token: link.token), now: now)
+    }
+
     @Sendable func revokeLink(_ request: Request, context: AppRequestContext) async throws -> SuccessResponse {
         let collection = try await ownedCollection(context)
         let linkID = try CollectionRules.uuid(context.parameters.get("linkID"), notFound: "share link not found")
@@ -197,6 +222,19 @@ struct CollectionController: Sendable {
             throw AppError.notFound("collection not found")
         }
         return collection
+    }
+
+    /// A link's expiry from the request's `expires_at` (RFC 3339), `expires_in_days` or `never_expires`.
+    func expiry(expiresAt raw: String?, expiresInDays: Int?, neverExpires: Bool?, now: Date) throws -> Date? {
+        let expiresAt = try raw.map { raw -> Date in
+            guard let date = Self.parseTimestamp(raw) else {
+                throw AppError.invalidArgument("expires_at must be an RFC 3339 timestamp", details: ["field": "expires_at"])
+            }
+            return date
+        }
+        return try CollectionRules.expiry(
+            expiresAt: expiresAt, expiresInDays: expiresInDays, neverExpires: neverExpires ?? false,
+            defaultExpiry: shared.configuration.defaultLinkExpiry, now: now)
     }
 
     static func parseTimestamp(_ raw: String) -> Date? {

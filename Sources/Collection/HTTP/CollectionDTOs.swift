@@ -241,6 +241,41 @@ struct CreateLinkRequest: Decodable {
     }
 }
 
+/// `PATCH /collection/:id/links/:linkID`: fields left out stay; `"password": null` removes the password and
+/// `"label": null` the label; the expiry is set like at creation (`expires_at`, `expires_in_days` or `never_expires`).
+struct UpdateLinkRequest: Decodable {
+    let label: String??
+    let expiresAt: String?
+    let expiresInDays: Int?
+    let neverExpires: Bool?
+    let password: String??
+    let allowDownload: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case label, password
+        case expiresAt = "expires_at"
+        case expiresInDays = "expires_in_days"
+        case neverExpires = "never_expires"
+        case allowDownload = "allow_download"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func nullable(_ key: CodingKeys) throws -> String?? {
+            guard container.contains(key) else { return nil }
+            return try container.decodeNil(forKey: key) ? .some(nil) : .some(try container.decode(String.self, forKey: key))
+        }
+        label = try nullable(.label)
+        password = try nullable(.password)
+        expiresAt = try container.decodeIfPresent(String.self, forKey: .expiresAt)
+        expiresInDays = try container.decodeIfPresent(Int.self, forKey: .expiresInDays)
+        neverExpires = try container.decodeIfPresent(Bool.self, forKey: .neverExpires)
+        allowDownload = try container.decodeIfPresent(Bool.self, forKey: .allowDownload)
+    }
+
+    var changesExpiry: Bool { expiresAt != nil || expiresInDays != nil || neverExpires == true }
+}
+
 /// A share link as its owner sees it.
 struct ShareLinkResponse: ResponseEncodable {
     let link: ShareLinkRecord

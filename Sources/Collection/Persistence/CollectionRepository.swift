@@ -25,6 +25,14 @@ public struct NewShareLink: Sendable {
     public let allowDownload: Bool
 }
 
+/// What `PATCH /collection/:id/links/:linkID` changes; `nil` leaves a field as it is, `.some(nil)` clears it.
+public struct ShareLinkChanges: Sendable {
+    public var label: String??
+    public var expiresAt: Date??
+    public var passwordHash: String??
+    public var allowDownload: Bool?
+}
+
 /// What a share token opens: one of the collection's links, or the collection's own token (the original's).
 public enum ShareTarget: Sendable {
     case link(ShareLinkRecord, CollectionRecord)
@@ -259,6 +267,39 @@ public struct CollectionRepository: Sendable {
         var links: [ShareLinkRecord] = []
         for try await row in rows { links.append(try ShareLinkRecord(row: row)) }
         return links
+    }
+
+    /// Changes a link still in use; `nil` when the collection has no such link. A revoked link stays revoked.
+    public func updateLink(collectionID: UUID, linkID: UUID, _ changes: ShareLinkChanges) async throws -> ShareLinkRecord? {
+        let setsExpiry = changes.expiresAt != nil
+        let expiresAt: Date? = changes.expiresAt ?? nil
+        let setsPassword = changes.passwordHash != nil
+        let passwordHash: String? = changes.passwordHash ?? nil
+        let rows = try await database.client.query(
+            """
+            WITH l AS (
+                UPDATE collection.share_links SET
+                    label = CASE WHEN \(changes.label != nil) THEN \(changes.label ?? nil) ELSE label END,
+                    expires_at = CASE WHEN \(setsExpiry) THEN \(expiresAt) ELSE expires_at END,
+                    password_hash = CASE WHEN \(setsPassword) THEN \(passwordHash) ELSE password_hash END,
+                    allow_download = COALESCE(\(changes.allowDownload), allow_download)
+                WHERE id = \(linkID) AND collection_id = \(collectionID)
+                RETURNING *
+            )
+            SELECT \(unescaped: ShareLinkRecord.columns) FROM l
+            """, logger: logger)
+        for try await row in rows { return try ShareLinkRecord(row: row) }
+        return nil
+    }
+
+    public func link(collectionID: UUID, linkID: UUID) async throws -> ShareLinkRecord? {
+        let rows = try await database.client.query(
+            """
+            SELECT \(unescaped: ShareLinkRecord.columns) FROM collection.share_links l
+            WHERE l.id = \(linkID) AND l.collection_id = \(collectionID)
+            """, logger: logger)
+        for try await row in rows { return try ShareLinkRecord(row: row) }
+        return nil
     }
 
     /// Revokes the link at once; `false` when the collection has no such link. Revoking twice is harmless.
