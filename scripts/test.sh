@@ -26,7 +26,7 @@ bash scripts/lint-deploy.sh
 work=$(mktemp -d /tmp/mediavault-test.XXXXXX)
 chmod 755 "$work"
 cleanup() {
-  [ -n "${weed_pid:-}" ] && kill "$weed_pid" 2>/dev/null
+  [ -n "${weed_pid:-}" ] && stop_process "$weed_pid"
   stop_postgres_cluster "$work/postgres"
   rm -rf "$work"
 }

@@ -26,6 +26,16 @@ enum ShareResolution: Sendable {
     case unknown
 }
 
+/// A page of a shared collection: presigned URLs and HTML are made for these items only.
+struct ShareItemsPage: Sendable {
+    let items: [SharedItem]
+    let number: Int
+    let size: Int
+    let total: Int
+
+    var pageCount: Int { max(1, (total + size - 1) / size) }
+}
+
 /// An item as shown to anyone: its place in the collection and what the media catalog knows of it.
 struct SharedItem: Sendable {
     let item: CollectionItemRecord
@@ -140,6 +150,15 @@ struct SharedCollections: Sendable {
             guard let summary = media[item.mediaID], forOwner || summary.isUploaded else { return nil }
             return SharedItem(item: item, media: summary)
         }
+    }
+
+    /// One page of what viewers see, and how many items they see in all.
+    func page(of collection: CollectionRecord, number: Int, size: Int) async throws -> ShareItemsPage {
+        let visible = try await items(of: collection, forOwner: false)
+        let start = min(visible.count, (number - 1) * size)
+        return ShareItemsPage(
+            items: Array(visible[start..<min(visible.count, start + size)]), number: number, size: size,
+            total: visible.count)
     }
 
     /// One item reached through a share, or `not_found` when it is not part of the shared collection.

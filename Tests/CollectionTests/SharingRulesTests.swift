@@ -43,6 +43,28 @@ struct SharingRulesTests {
         #expect(HTML.escape("Ünïcödé ✓") == "Ünïcödé ✓")
     }
 
+    @Test("a gallery page says where it is and links to its neighbours with query-only references")
+    func pager() {
+        let page = SharePage(token: "tok", nonce: "n")
+        let item = SharePage.Item(
+            id: "m1", title: "One", mimeType: "image/png", status: "ready", hasProcessedVideo: false,
+            hasThumbnail: true, durationSeconds: nil)
+        let middle = page.gallery(
+            title: "T", description: "", pageNumber: 2, pageCount: 3, total: 401, items: [item], allowDownload: false,
+            expiresAt: nil)
+        #expect(middle.contains("401 items · page 2 of 3"))
+        #expect(middle.contains("href=\"?page=1\">Previous") && middle.contains("href=\"?page=3\">Next"))
+        #expect(middle.contains("src=\"tok/items/m1/thumbnail\""))
+        let single = page.gallery(
+            title: "T", description: "", pageNumber: 1, pageCount: 1, total: 1, items: [item], allowDownload: false,
+            expiresAt: nil)
+        #expect(!single.contains("<nav"))
+        let beyond = page.gallery(
+            title: "T", description: "", pageNumber: 9, pageCount: 3, total: 401, items: [], allowDownload: false,
+            expiresAt: nil)
+        #expect(beyond.contains("nothing on this page") && beyond.contains("href=\"?page=3\">Previous"))
+    }
+
     @Test("link expiry: default, days, a moment, never; one at a time and never in the past")
     func expiry() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)

@@ -294,6 +294,11 @@ struct CollectionFlowTests {
             #expect(items.count == 2)
             #expect(items.allSatisfy { $0["stream_url"] is String && $0["original_url"] is String && $0["download_url"] == nil })
             #expect(shared.json["allow_download"] as? Bool == false)
+            let secondPage = try await gateway.request(.GET, standardPath + "?page=2&page_size=1")
+            #expect(secondPage.json["item_count"] as? Int == 2)
+            #expect(secondPage.json["page"] as? Int == 2)
+            #expect((secondPage.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [items[1]["id"] as? String])
+            #expect(try await gateway.request(.GET, standardPath + "?page_size=0").status == 400)
             let withDownloads = try await gateway.request(.GET, "/api/share/" + (never["token"] as! String))
             let downloadURL = try #require((withDownloads.json["items"] as? [[String: Any]])?.first?["download_url"] as? String)
             let file = try await gateway.request(.GET, downloadURL)
@@ -316,12 +321,12 @@ struct CollectionFlowTests {
                 bytes: Array("password=x".utf8))
             #expect(formOnOpenLink.status == 303, "a link without a password just opens")
 
-            // Views are counted on the page and the JSON.
+            // Views are counted on the page and the JSON (three so far: two JSON pages, one HTML page).
             #expect(try await gateway.request(.GET, page).status == 200)
             let listed = try await gateway.request(.GET, "/collection/\(id)/links", token: owner)
             let links = try #require(listed.json["links"] as? [[String: Any]])
             #expect(links.count == 2)
-            #expect(links.first { $0["id"] as? String == standard["id"] as? String }?["view_count"] as? Int == 2)
+            #expect(links.first { $0["id"] as? String == standard["id"] as? String }?["view_count"] as? Int == 3)
 
             // Expired: a clear answer on the page, the JSON and the media routes.
             try await gateway.sql(

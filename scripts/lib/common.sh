@@ -106,3 +106,15 @@ dev_session() {
   curl -fsS -X POST "$1/auth/dev/login" -H 'Content-Type: application/json' -d "{\"username\":\"$2\"}" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
+
+# stop_process PID [GRACE_SECONDS]: SIGTERM, then SIGKILL if it is still there after the grace period (default 5 s).
+# `weed mini`, for one, can take far longer than that to stop once its data folder is gone.
+stop_process() {
+  local pid=$1 grace=${2:-5} waited=0
+  kill "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt $((grace * 10)) ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}

@@ -330,7 +330,7 @@ struct UnlockResponse: ResponseEncodable {
     }
 }
 
-/// `GET /api/share/:token`: what the share page shows, for custom frontends.
+/// `GET /api/share/:token`: what the share page shows, for custom frontends; `item_count` counts every page.
 struct SharedCollectionResponse: ResponseEncodable {
     let title: String
     let description: String
@@ -339,10 +339,13 @@ struct SharedCollectionResponse: ResponseEncodable {
     let coverMediaID: String?
     let allowDownload: Bool
     let expiresAt: Date?
+    let page: Int
+    let pageSize: Int
     let items: [CollectionItemResponse]
 
     enum CodingKeys: String, CodingKey {
-        case title, description, items
+        case title, description, items, page
+        case pageSize = "page_size"
         case itemCount = "item_count"
         case createdAt = "created_at"
         case coverMediaID = "cover_media_id"
@@ -359,6 +362,8 @@ struct SharedCollectionResponse: ResponseEncodable {
         try container.encode(coverMediaID, forKey: .coverMediaID)
         try container.encode(allowDownload, forKey: .allowDownload)
         try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(page, forKey: .page)
+        try container.encode(pageSize, forKey: .pageSize)
         try container.encode(items, forKey: .items)
     }
 }

@@ -21,15 +21,30 @@ struct ShareController: Sendable {
 
     // MARK: JSON
 
+    /// Items per page of the share page; `GET /api/share/:token` defaults to the same and allows up to 500.
+    static let pageSize = 200
+    static let maxJSONPageSize = 500
+
     @Sendable func json(_ request: Request, context: AppRequestContext) async throws -> SharedCollectionResponse {
         let access = try await shared.requireOpen(token: try token(context), request: request)
-        let items = try await shared.items(of: access.collection, forOwner: false)
+        let query = request.uri.queryParameters
+        func number(_ name: String, default value: Int, max: Int) throws -> Int {
+            guard let raw = query[name[...]] else { return value }
+            guard let number = Int(raw), (1...max).contains(number) else {
+                throw AppError.invalidArgument("\(name) must be a whole number in 1...\(max)", details: ["field": .string(name)])
+            }
+            return number
+        }
+        let page = try await shared.page(
+            of: access.collection, number: try number("page", default: 1, max: 1_000_000),
+            size: try number("page_size", default: Self.pageSize, max: Self.maxJSONPageSize))
         try await countView(access)
         return SharedCollectionResponse(
-            title: access.collection.title, description: access.collection.description, itemCount: items.count,
+            title: access.collection.title, description: access.collection.description, itemCount: page.total,
             createdAt: access.collection.createdAt, coverMediaID: access.collection.coverMediaID.map(idText),
-            allowDownload: access.allowsDownload, expiresAt: access.link?.expiresAt,
-            items: try items.map { item in
+            allowDownload: access.allowsDownload, expiresAt: access.link?.expiresAt, page: page.number,
+            pageSize: page.size,
+            items: try page.items.map { item in
                 let media = item.media
                 return CollectionItemResponse(
                     id: idText(media.id), title: media.title, originalFilename: media.originalFilename,
@@ -84,16 +99,19 @@ struct ShareController: Sendable {
         case .locked:
             return html(page.passwordForm(error: nil), status: .unauthorized, page: page)
         case .open(let access):
-            return try await gallery(access, page: page)
+            // A bad page number is a viewer editing the URL: show the first page rather than an error.
+            let number = request.uri.queryParameters["page"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil } ?? 1
+            return try await gallery(access, page: page, number: min(number, 1_000_000))
         }
     }
 
-    func gallery(_ access: ShareAccess, page: SharePage) async throws -> Response {
-        let items = try await shared.items(of: access.collection, forOwner: false)
+    func gallery(_ access: ShareAccess, page: SharePage, number: Int) async throws -> Response {
+        let items = try await shared.page(of: access.collection, number: number, size: Self.pageSize)
         try await countView(access)
         let body = page.gallery(
             title: access.collection.title, description: access.collection.description,
-            items: items.map { item in
+            pageNumber: items.number, pageCount: items.pageCount, total: items.total,
+            items: items.items.map { item in
                 SharePage.Item(
                     id: idText(item.media.id), title: item.media.title, mimeType: item.media.mimeType,
                     status: item.media.status, hasProcessedVideo: item.media.isReady && item.media.processedKey != nil,

@@ -47,21 +47,38 @@ struct SharePage {
             + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     }
 
+    /// One page of the gallery; `total` counts every item viewers may see, over all pages.
     func gallery(
-        title: String, description: String, items: [Item], allowDownload: Bool, expiresAt: Date?
+        title: String, description: String, pageNumber: Int, pageCount: Int, total: Int, items: [Item],
+        allowDownload: Bool, expiresAt: Date?
     ) -> String {
         var html = ""
         html.reserveCapacity(2048 + items.count * 900)
         html += head(title: title)
         html += "<header><h1>\(HTML.escape(title))</h1>"
         if !description.isEmpty { html += "<p class=\"description\">\(HTML.escape(description))</p>" }
-        html += "<p class=\"meta\">\(items.count) \(items.count == 1 ? "item" : "items")"
+        html += "<p class=\"meta\">\(total) \(total == 1 ? "item" : "items")"
+        if pageCount > 1 { html += " · page \(pageNumber) of \(pageCount)" }
         if let expiresAt { html += " · link expires \(HTML.escape(Self.day(expiresAt)))" }
         html += "</p></header>\n<main class=\"grid\">\n"
-        if items.isEmpty { html += "<p class=\"empty\">This collection is empty.</p>\n" }
+        if total == 0 {
+            html += "<p class=\"empty\">This collection is empty.</p>\n"
+        } else if items.isEmpty {
+            html += "<p class=\"empty\">There is nothing on this page.</p>\n"
+        }
         for item in items { html += figure(item, allowDownload: allowDownload) }
-        html += "</main>\n<footer>Shared with MediaVault</footer>\n</body>\n</html>\n"
+        html += "</main>\n"
+        if pageCount > 1 { html += pager(pageNumber: pageNumber, pageCount: pageCount) }
+        html += "<footer>Shared with MediaVault</footer>\n</body>\n</html>\n"
         return html
+    }
+
+    /// Previous/next links; query-only references keep the page's own path.
+    private func pager(pageNumber: Int, pageCount: Int) -> String {
+        var html = "<nav class=\"pager\">"
+        if pageNumber > 1 { html += "<a rel=\"prev\" href=\"?page=\(min(pageNumber - 1, pageCount))\">Previous</a> " }
+        if pageNumber < pageCount { html += "<a rel=\"next\" href=\"?page=\(pageNumber + 1)\">Next</a>" }
+        return html + "</nav>\n"
     }
 
     private func figure(_ item: Item, allowDownload: Bool) -> String {
@@ -137,7 +154,7 @@ struct SharePage {
         figure img,figure video{display:block;width:100%;aspect-ratio:16/10;object-fit:cover;background:#000}
         figure audio{width:100%;margin-top:1rem}.file{padding:3rem 1rem;text-align:center;color:#aaa}
         figcaption{padding:.5rem .75rem;word-break:break-word}.duration,.status{color:#999;font-size:.85rem}
-        .download{float:right;color:#8cf}.narrow{max-width:28rem;padding-top:15vh}.error{color:#f88}
+        .download{float:right;color:#8cf}.pager{display:flex;gap:1rem}.pager a{color:#8cf}.narrow{max-width:28rem;padding-top:15vh}.error{color:#f88}
         input{font:inherit;padding:.4rem;border-radius:4px;border:1px solid #555;background:#222;color:#eee}
         button{font:inherit;padding:.4rem 1rem;border-radius:4px;border:0;background:#3a7bd5;color:#fff}
         """
