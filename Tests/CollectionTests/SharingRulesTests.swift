@@ -41,6 +41,8 @@ struct SharingRulesTests {
     func escaping() {
         #expect(HTML.escape(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
         #expect(HTML.escape("Ünïcödé ✓") == "Ünïcödé ✓")
+        #expect(HTML.escape("Ünï & ✓<") == "Ünï &amp; ✓&lt;")
+        #expect(SharePage.clock(5) == "0:05" && SharePage.clock(754.4) == "12:34" && SharePage.clock(3725) == "1:02:05")
     }
 
     @Test("a gallery page says where it is and links to its neighbours with query-only references")
