@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --uploads) uploads=$2; shift 2 ;;
     --rows) rows=$2; shift 2 ;;
-    -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) script_usage "$0"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done

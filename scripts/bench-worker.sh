@@ -11,7 +11,7 @@ source scripts/lib/common.sh
 rounds=3
 case "${1:-}" in
   --rounds) rounds=$2 ;;
-  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) script_usage "$0"; exit 0 ;;
   "") ;;
   *) die "unknown argument: $1" ;;
 esac

@@ -19,7 +19,7 @@ http_port=${HTTP_PORT:-4000}
 build_mode=debug
 
 case "${1:-}" in
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) script_usage "$0"; exit 0 ;;
   stop)
     for name in gateway worker; do
       if [ -f "$data_dir/$name.pid" ]; then kill "$(cat "$data_dir/$name.pid")" 2>/dev/null || true; rm -f "$data_dir/$name.pid"; fi

@@ -19,7 +19,7 @@ cd "$(dirname "$self")/.."
 # shellcheck source=scripts/lib/common.sh
 source scripts/lib/common.sh
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$self"; }
+usage() { script_usage "$self"; }
 
 install=true
 strict=()

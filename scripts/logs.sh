@@ -15,7 +15,7 @@ source scripts/lib/common.sh
 # shellcheck source=scripts/lib/compose.sh
 source scripts/lib/compose.sh
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$self"; }
+usage() { script_usage "$self"; }
 
 tail_lines=200
 follow=(--follow)

@@ -2,7 +2,8 @@
 # Starts a throwaway SeaweedFS ("weed mini") with its S3 gateway on 127.0.0.1:8333 for the ObjectStorage
 # integration tests, waits until the S3 port answers and prints the server's pid on stdout.
 #
-# Stop it with: kill "$(scripts/start-seaweedfs.sh)"  (or keep the printed pid and kill it later).
+# Keep the printed pid and stop it with `stop_process PID` (scripts/lib/common.sh): once its data folder is gone,
+# weed can ignore SIGTERM for a long time, so plain `kill` may leave it running.
 #
 # Environment (all optional):
 #   S3_TEST_ACCESS_KEY / S3_TEST_SECRET_KEY  credentials written into the identities file

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+  script_usage "$0"
   exit 0
 fi
 

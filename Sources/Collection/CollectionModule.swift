@@ -29,9 +29,8 @@ public struct CollectionModule: Sendable {
     /// `scheme://host[:port]` of the store's presigned URLs (S3 endpoint, or this API for the filesystem store).
     static func origin(of store: any ObjectStore, ttl: Duration) -> String? {
         guard let key = try? ObjectKey("thumbnails/origin-probe.jpg"),
-            let url = try? store.presignedGetURL(for: key, expiresIn: ttl, downloadFilename: nil).url,
-            let scheme = url.scheme, let host = url.host
+            let url = try? store.presignedGetURL(for: key, expiresIn: ttl, downloadFilename: nil).url, url.host != nil
         else { return nil }
-        return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+        return url.origin
     }
 }

@@ -106,7 +106,7 @@ struct SharedCollections: Sendable {
         // The client first: attempts refused at the client's limit never eat into the link's budget.
         let scopes = [
             ("client:" + (clientAddress ?? "unknown"), configuration.attemptsPerClient),
-            ("link:" + link.id.uuidString.lowercased(), configuration.attemptsPerLink),
+            ("link:" + link.id.lowercasedString, configuration.attemptsPerLink),
         ]
         var counted: [String] = []
         for (scope, limit) in scopes {

@@ -51,12 +51,12 @@ public struct GatewayConfiguration: Sendable {
                 reader.fail(setting, "is required in production — \(setting.summary)")
             }
         }
-        var origins = [Self.origin(of: frontendURL)]
+        var origins = [frontendURL.origin]
         for origin in reader.list(GatewaySettings.corsAllowedOrigins) {
             if origin == "*" {
                 reader.fail(GatewaySettings.corsAllowedOrigins, "must list origins; a wildcard cannot carry credentials")
             } else if let url = URL(string: origin), url.scheme != nil, url.host != nil {
-                origins.append(Self.origin(of: url))
+                origins.append(url.origin)
             } else {
                 reader.fail(GatewaySettings.corsAllowedOrigins, "has an invalid origin \"\(origin)\"")
             }
@@ -87,12 +87,5 @@ public struct GatewayConfiguration: Sendable {
         }
         janitorInterval = .seconds(reader.int(GatewaySettings.janitorIntervalSeconds, range: 1...86400))
         try reader.finish()
-    }
-
-    /// `scheme://host[:port]`, the form browsers send in `Origin`.
-    static func origin(of url: URL) -> String {
-        var origin = "\(url.scheme ?? "http")://\(url.host ?? "")"
-        if let port = url.port { origin += ":\(port)" }
-        return origin
     }
 }

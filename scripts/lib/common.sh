@@ -2,6 +2,9 @@
 # Shared helpers for MediaVault's scripts: package installs and a loopback PostgreSQL cluster.
 # Sourced, not executed.
 
+# script_usage FILE: prints the comment block under FILE's shebang, which is each script's --help text.
+script_usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$1"; }
+
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -14,7 +14,7 @@ struct UnlockPass: Equatable {
     static let headerName = "X-Share-Unlock"
 
     static func cookieName(for linkID: UUID) -> String {
-        "mv_share_" + linkID.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        "mv_share_" + linkID.lowercasedString.replacingOccurrences(of: "-", with: "").prefix(16)
     }
 
     private struct Payload: Codable {

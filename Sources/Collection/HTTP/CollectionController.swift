@@ -52,7 +52,7 @@ struct CollectionController: Sendable {
         guard isOwner || collection.isPublic || tokenMatches else { throw AppError.notFound("collection not found") }
         let items = try await shared.items(of: collection, forOwner: isOwner).map { shared in
             CollectionItemResponse(
-                id: idText(shared.media.id), title: shared.media.title,
+                id: shared.media.id.lowercasedString, title: shared.media.title,
                 originalFilename: shared.media.originalFilename, mimeType: shared.media.mimeType,
                 status: shared.media.status, streamURL: try self.shared.streamURL(shared.media),
                 addedAt: shared.item.addedAt, position: shared.item.position, sizeBytes: shared.media.sizeBytes,
@@ -124,7 +124,7 @@ struct CollectionController: Sendable {
         guard unknown.isEmpty else {
             throw AppError.invalidArgument(
                 "media_ids lists items that are not in this collection",
-                details: ["unknown_media_ids": .array(unknown.map { .string(idText($0)) })])
+                details: ["unknown_media_ids": .array(unknown.map { .string($0.lowercasedString) })])
         }
         return SuccessResponse()
     }
@@ -141,7 +141,7 @@ struct CollectionController: Sendable {
         else { throw AppError.notFound("collection not found") }
         return ShareResponse(
             isPublic: record.isPublic, shareToken: record.shareToken,
-            shareURL: "/collection/\(idText(record.id))?token=\(record.shareToken)",
+            shareURL: "/collection/\(record.id.lowercasedString)?token=\(record.shareToken)",
             pageURL: shared.pageURL(token: record.shareToken))
     }
 

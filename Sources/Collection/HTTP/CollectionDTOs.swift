@@ -2,8 +2,6 @@ import Foundation
 import Hummingbird
 import MediaVaultCore
 
-func idText(_ id: UUID) -> String { id.uuidString.lowercased() }
-
 /// A collection as its owner sees it (create, list, update): the original's fields first, then additions.
 struct CollectionResponse: ResponseEncodable {
     let id: String
@@ -17,7 +15,7 @@ struct CollectionResponse: ResponseEncodable {
     let coverMediaID: String?
 
     init(_ record: CollectionRecord) {
-        id = idText(record.id)
+        id = record.id.lowercasedString
         title = record.title
         description = record.description
         isPublic = record.isPublic
@@ -25,7 +23,7 @@ struct CollectionResponse: ResponseEncodable {
         createdAt = record.createdAt
         updatedAt = record.updatedAt
         itemCount = record.itemCount
-        coverMediaID = record.coverMediaID.map(idText)
+        coverMediaID = record.coverMediaID.map(\.lowercasedString)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -75,7 +73,7 @@ struct CollectionDetailResponse: ResponseEncodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(idText(collection.id), forKey: .id)
+        try container.encode(collection.id.lowercasedString, forKey: .id)
         try container.encode(collection.title, forKey: .title)
         try container.encode(collection.description, forKey: .description)
         try container.encode(collection.isPublic, forKey: .isPublic)
@@ -83,7 +81,7 @@ struct CollectionDetailResponse: ResponseEncodable {
         try container.encode(items.count, forKey: .itemCount)
         try container.encode(items, forKey: .items)
         try container.encode(collection.createdAt, forKey: .createdAt)
-        try container.encode(collection.coverMediaID.map(idText), forKey: .coverMediaID)
+        try container.encode(collection.coverMediaID.map(\.lowercasedString), forKey: .coverMediaID)
         if isOwner {
             try container.encode(collection.shareToken, forKey: .shareToken)
             try container.encode(collection.updatedAt, forKey: .updatedAt)
@@ -295,7 +293,7 @@ struct ShareLinkResponse: ResponseEncodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(idText(link.id), forKey: .id)
+        try container.encode(link.id.lowercasedString, forKey: .id)
         try container.encode(url, forKey: .url)
         try container.encode(link.token, forKey: .token)
         try container.encode(link.label, forKey: .label)

@@ -41,13 +41,13 @@ struct ShareController: Sendable {
         try await countView(access)
         return SharedCollectionResponse(
             title: access.collection.title, description: access.collection.description, itemCount: page.total,
-            createdAt: access.collection.createdAt, coverMediaID: access.collection.coverMediaID.map(idText),
+            createdAt: access.collection.createdAt, coverMediaID: access.collection.coverMediaID.map(\.lowercasedString),
             allowDownload: access.allowsDownload, expiresAt: access.link?.expiresAt, page: page.number,
             pageSize: page.size,
             items: try page.items.map { item in
                 let media = item.media
                 return CollectionItemResponse(
-                    id: idText(media.id), title: media.title, originalFilename: media.originalFilename,
+                    id: media.id.lowercasedString, title: media.title, originalFilename: media.originalFilename,
                     mimeType: media.mimeType, status: media.status, streamURL: try shared.streamURL(media),
                     addedAt: item.item.addedAt, position: item.item.position, sizeBytes: media.sizeBytes,
                     durationSeconds: media.durationSeconds, width: media.width, height: media.height,
@@ -113,7 +113,7 @@ struct ShareController: Sendable {
             pageNumber: items.number, pageCount: items.pageCount, total: items.total,
             items: items.items.map { item in
                 SharePage.Item(
-                    id: idText(item.media.id), title: item.media.title, mimeType: item.media.mimeType,
+                    id: item.media.id.lowercasedString, title: item.media.title, mimeType: item.media.mimeType,
                     status: item.media.status, hasProcessedVideo: item.media.isReady && item.media.processedKey != nil,
                     hasThumbnail: item.media.thumbnailKey != nil || item.media.mimeType.hasPrefix("image/"),
                     durationSeconds: item.media.durationSeconds)

@@ -48,7 +48,7 @@ public struct MediaController: Sendable {
                 id: mediaID, ownerID: user.id, title: title, filename: filename, mimeType: mimeType,
                 declaredSize: body.sizeBytes, objectKey: key, multipartUploadID: nil, partSize: nil))
         return SignResponse(
-            uploadURL: presigned.url.absoluteString, s3Key: key, mediaID: Self.text(mediaID),
+            uploadURL: presigned.url.absoluteString, s3Key: key, mediaID: mediaID.lowercasedString,
             expiresAt: presigned.expiresAt, method: presigned.method.rawValue, headers: presigned.headers)
     }
 
@@ -91,7 +91,7 @@ public struct MediaController: Sendable {
         let title = try Self.validTitle(body.title)
         let media = try await ownedMedia(body.mediaID, user: user)
         if media.status != .uploading {
-            return ConfirmResponse(mediaID: Self.text(media.id), status: media.status.rawValue)
+            return ConfirmResponse(mediaID: media.id.lowercasedString, status: media.status.rawValue)
         }
         guard media.multipartUploadID == nil else {
             throw AppError.failedPrecondition("this is a multipart upload: complete it instead of confirming")
@@ -129,10 +129,10 @@ public struct MediaController: Sendable {
             case .confirmed(let status):
                 registry.makeCounter(descriptor: Self.uploadsConfirmed).increment()
                 context.logger.info(
-                    "upload confirmed", metadata: ["media_id": .string(Self.text(media.id)), "size": "\(info.size)"])
-                return ConfirmResponse(mediaID: Self.text(media.id), status: status.rawValue)
+                    "upload confirmed", metadata: ["media_id": .string(media.id.lowercasedString), "size": "\(info.size)"])
+                return ConfirmResponse(mediaID: media.id.lowercasedString, status: status.rawValue)
             case .alreadyConfirmed(let status):
-                return ConfirmResponse(mediaID: Self.text(media.id), status: status.rawValue)
+                return ConfirmResponse(mediaID: media.id.lowercasedString, status: status.rawValue)
             }
         } catch let error as AppError where error.code != .internal {
             // Nothing unconfirmed stays in storage: the caller re-signs or re-uploads.
@@ -169,7 +169,7 @@ public struct MediaController: Sendable {
             throw error
         }
         return MultipartStartResponse(
-            mediaID: Self.text(mediaID), uploadID: uploadID.rawValue, s3Key: key, partSize: partSize,
+            mediaID: mediaID.lowercasedString, uploadID: uploadID.rawValue, s3Key: key, partSize: partSize,
             partCount: Int((body.sizeBytes + partSize - 1) / partSize))
     }
 
@@ -230,7 +230,7 @@ public struct MediaController: Sendable {
             throw AppError.failedPrecondition("the parts do not complete the upload")
         }
         try await repository.clearMultipart(mediaID: media.id)
-        let completed = try await ownedMedia(Self.text(media.id), user: try context.requireUser())
+        let completed = try await ownedMedia(media.id.lowercasedString, user: try context.requireUser())
         return try await finishUpload(completed, expectedSize: nil, title: title, context: context)
     }
 
@@ -305,7 +305,7 @@ public struct MediaController: Sendable {
                 .url.absoluteString
         }
         return MediaItemResponse(
-            id: Self.text(media.id), title: media.title, originalFilename: media.originalFilename,
+            id: media.id.lowercasedString, title: media.title, originalFilename: media.originalFilename,
             mimeType: media.mimeType, sizeBytes: media.sizeBytes, durationSeconds: media.durationSeconds,
             status: media.status.rawValue, tags: media.tags, createdAt: media.createdAt, width: media.width,
             height: media.height, errorMessage: media.status == .failed ? media.errorMessage : nil,
@@ -339,7 +339,7 @@ public struct MediaController: Sendable {
         }
         let tags = try await repository.updateTags(
             mediaID: mediaID, ownerID: user.id, add: add, remove: remove, maxTags: configuration.maxTagsPerMedia)
-        return TagsResponse(mediaID: Self.text(mediaID), tags: tags)
+        return TagsResponse(mediaID: mediaID.lowercasedString, tags: tags)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> SuccessResponse {
@@ -360,7 +360,7 @@ public struct MediaController: Sendable {
             throw AppError.failedPrecondition("only failed or processed media can be processed again")
         }
         try await repository.requeue(media, scheduler: scheduler)
-        return ConfirmResponse(mediaID: Self.text(media.id), status: MediaStatus.queued.rawValue)
+        return ConfirmResponse(mediaID: media.id.lowercasedString, status: MediaStatus.queued.rawValue)
     }
 
     // MARK: Helpers
@@ -372,5 +372,4 @@ public struct MediaController: Sendable {
         return media
     }
 
-    static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
 }
