@@ -152,13 +152,18 @@ struct SharedCollections: Sendable {
         }
     }
 
-    /// One page of what viewers see, and how many items they see in all.
+    /// One page of what viewers see, and how many items they see in all. Only the page's media are read in full:
+    /// a large collection costs ids, not rows, beyond the page.
     func page(of collection: CollectionRecord, number: Int, size: Int) async throws -> ShareItemsPage {
-        let visible = try await items(of: collection, forOwner: false)
+        let items = try await repository.items(collectionID: collection.id)
+        let confirmed = try await catalog.confirmedMedia(among: items.map(\.mediaID))
+        let visible = items.filter { confirmed.contains($0.mediaID) }
         let start = min(visible.count, (number - 1) * size)
+        let slice = visible[start..<min(visible.count, start + size)]
+        let media = try await catalog.summaries(of: slice.map(\.mediaID))
         return ShareItemsPage(
-            items: Array(visible[start..<min(visible.count, start + size)]), number: number, size: size,
-            total: visible.count)
+            items: slice.compactMap { item in media[item.mediaID].map { SharedItem(item: item, media: $0) } },
+            number: number, size: size, total: visible.count)
     }
 
     /// One item reached through a share, or `not_found` when it is not part of the shared collection.

@@ -9,6 +9,10 @@ struct MediaCatalogAdapter: MediaCatalog {
         try await repository.ownedIDs(ownerID: ownerID, among: ids)
     }
 
+    func confirmedMedia(among ids: [UUID]) async throws -> Set<UUID> {
+        try await repository.confirmedIDs(among: ids)
+    }
+
     func summaries(of ids: [UUID]) async throws -> [UUID: MediaSummary] {
         var summaries: [UUID: MediaSummary] = [:]
         for record in try await repository.records(ids: ids) {

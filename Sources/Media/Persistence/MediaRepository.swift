@@ -144,6 +144,15 @@ public struct MediaRepository: Sendable {
         return owned
     }
 
+    func confirmedIDs(among ids: [UUID]) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await database.client.query(
+            "SELECT id FROM media.items WHERE id = ANY(\(ids)) AND status <> 'uploading'", logger: logger)
+        var confirmed: Set<UUID> = []
+        for try await id in rows.decode(UUID.self) { confirmed.insert(id) }
+        return confirmed
+    }
+
     public enum ConfirmOutcome: Sendable {
         case confirmed(MediaStatus)
         case alreadyConfirmed(MediaStatus)

@@ -5,6 +5,8 @@ import Foundation
 public protocol MediaCatalog: Sendable {
     /// The subset of `ids` owned by `ownerID`.
     func mediaOwned(by ownerID: UUID, among ids: [UUID]) async throws -> Set<UUID>
+    /// The subset of `ids` whose upload was confirmed (what viewers may see); ids only, for paging large sets.
+    func confirmedMedia(among ids: [UUID]) async throws -> Set<UUID>
     /// The media among `ids` that exist, keyed by id, in one round trip.
     func summaries(of ids: [UUID]) async throws -> [UUID: MediaSummary]
 }
