@@ -22,19 +22,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
-        // Shared plumbing: configuration, error envelope, database + migrations, logging, metrics, HTTP middleware.
+        // Shared plumbing: configuration, error envelope, database + migrations, logging, metrics, HTTP middleware,
+        // the contracts between modules, signed tokens, the periodic-service loop.
         .target(
             name: "MediaVaultCore",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -44,18 +47,21 @@ let package = Package(
             name: "Auth",
             dependencies: [
                 "MediaVaultCore",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
-        // Media module: presigned uploads, confirmation, tags, listing, deletion, quotas.
+        // Media module: presigned uploads, confirmation, tags, listing, deletion, quotas; the media side of processing.
         .target(
             name: "Media",
             dependencies: [
                 "MediaVaultCore", "ObjectStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -66,23 +72,34 @@ let package = Package(
             name: "Collection",
             dependencies: [
                 "MediaVaultCore", "ObjectStorage",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            // Compiled into the binary: the share page cannot break because a resource bundle was not installed
+            // beside the executable.
+            resources: [
+                .embedInCode("Templates/share-head.mustache"), .embedInCode("Templates/share-item.mustache"),
+                .embedInCode("Templates/share-gallery.mustache"), .embedInCode("Templates/share-message.mustache"),
+                .embedInCode("Templates/share-password.mustache"),
             ]
         ),
-        // Processing module: jobs, outbox and the processing status route.
+        // Processing module: jobs, outbox, the processing status route, and the worker's job logic (runner,
+        // processor, transports) over Core's media contract.
         .target(
             name: "Processing",
             dependencies: [
-                "MediaVaultCore", "NSQ",
+                "MediaVaultCore", "NSQ", "ObjectStorage", "Transcoding",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,34 +110,39 @@ let package = Package(
             name: "StorageService",
             dependencies: [
                 "MediaVaultCore", "ObjectStorage",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // NSQ TCP protocol (V2) client: no application dependencies.
         .target(
             name: "NSQ",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // In-process nsqd stand-in for tests; written independently of `NSQ` so the two cross-check each other.
         .target(
             name: "NSQTestBroker",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // MPUB/PUB throughput against the test broker (a benchmark, not a test).
         .executableTarget(
             name: "NSQPublishBenchmark",
-            dependencies: ["NSQ", "NSQTestBroker"],
+            dependencies: [
+                "NSQ", "NSQTestBroker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Benchmarks/NSQPublishBenchmark"
         ),
         // AWS Signature V4, S3 client and the filesystem store.
@@ -131,39 +153,53 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // ffprobe/ffmpeg: probing, HEVC transcode plans, progress, posters and thumbnails.
         .target(
             name: "Transcoding",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Transcoder overhead over bare ffmpeg (a benchmark, not a test).
+        .executableTarget(
+            name: "TranscodeBenchmark",
+            dependencies: [
+                "Transcoding",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/TranscodeBenchmark"
         ),
         // Composes modules and services into the gateway application.
         .target(
             name: "GatewayApp",
             dependencies: [
-                "MediaVaultCore", "Auth", "Media", "Collection", "Processing", "StorageService", "ObjectStorage",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "Auth", "Collection", "Media", "MediaVaultCore", "NSQ", "Processing", "StorageService",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Composes the processing worker.
+        // Composes the processing worker from Processing's job logic, storage and ffmpeg; no module's own code.
         .target(
             name: "WorkerApp",
             dependencies: [
-                "MediaVaultCore", "StorageService", "Processing", "Media", "Transcoding", "ObjectStorage", "NSQ",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "MediaVaultCore", "ObjectStorage", "Processing", "StorageService", "Transcoding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The gateway binary: argument parsing only.
         .executableTarget(
             name: "mediavault",
             dependencies: [
@@ -173,10 +209,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The worker binary: argument parsing, and handing Media's side of a job to the worker.
         .executableTarget(
             name: "mediavault-worker",
             dependencies: [
-                "WorkerApp", "MediaVaultCore",
+                "Media", "MediaVaultCore", "WorkerApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -186,28 +223,54 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "MediaVaultCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
-            name: "TranscodingTests",
-            dependencies: ["Transcoding", .product(name: "Logging", package: "swift-log")]
+            name: "MediaVaultCoreTests",
+            dependencies: [
+                "MediaVaultCore",
+            ]
         ),
-        // Transcoder overhead over bare ffmpeg (a benchmark, not a test).
-        .executableTarget(
-            name: "TranscodeBenchmark",
-            dependencies: ["Transcoding", .product(name: "Logging", package: "swift-log")],
-            path: "Benchmarks/TranscodeBenchmark"
+        .testTarget(
+            name: "AuthTests",
+            dependencies: [
+                "Auth", "MediaVaultCore",
+            ]
+        ),
+        .testTarget(
+            name: "MediaTests",
+            dependencies: [
+                "Media", "MediaVaultCore",
+            ]
+        ),
+        .testTarget(
+            name: "CollectionTests",
+            dependencies: [
+                "Collection", "MediaVaultCore",
+            ]
+        ),
+        .testTarget(
+            name: "ProcessingTests",
+            dependencies: [
+                "MediaVaultCore", "Processing", "Transcoding",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "NSQTests",
             dependencies: [
                 "NSQ", "NSQTestBroker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -221,22 +284,24 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "CollectionTests",
-            dependencies: ["Collection", "MediaVaultCore"]
+            name: "TranscodingTests",
+            dependencies: [
+                "Transcoding",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
-        .testTarget(
-            name: "MediaVaultCoreTests",
-            dependencies: ["MediaVaultCore", "TestSupport"]
-        ),
+        // Integration tests: the real gateway and worker against PostgreSQL, SeaweedFS, ffmpeg and Chromium.
         .testTarget(
             name: "GatewayIntegrationTests",
             dependencies: [
-                "GatewayApp", "WorkerApp", "Auth", "Media", "Collection", "MediaVaultCore", "ObjectStorage", "TestSupport",
-                "NSQTestBroker", "Transcoding",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Auth", "GatewayApp", "Media", "MediaVaultCore", "NSQTestBroker", "TestSupport", "Transcoding", "WorkerApp",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ],

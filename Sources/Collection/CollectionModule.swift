@@ -18,19 +18,12 @@ public struct CollectionModule: Sendable {
         let shared = SharedCollections(
             configuration: configuration, repository: repository, catalog: catalog, store: store, now: now)
         collections = CollectionController(shared: shared)
-        sharing = ShareController(shared: shared, storageOrigin: Self.origin(of: store, ttl: configuration.mediaURLTTL))
+        sharing = ShareController(
+            shared: shared, storageOrigin: store.publicOrigin, pageTemplates: SharePageTemplates.bundled())
     }
 
     public func registerRoutes(on router: Router<AppRequestContext>) {
         collections.register(on: router)
         sharing.register(on: router)
-    }
-
-    /// `scheme://host[:port]` of the store's presigned URLs (S3 endpoint, or this API for the filesystem store).
-    static func origin(of store: any ObjectStore, ttl: Duration) -> String? {
-        guard let key = try? ObjectKey("thumbnails/origin-probe.jpg"),
-            let url = try? store.presignedGetURL(for: key, expiresIn: ttl, downloadFilename: nil).url, url.host != nil
-        else { return nil }
-        return url.origin
     }
 }

@@ -180,10 +180,8 @@ struct SharedCollections: Sendable {
         ).url.absoluteString
     }
 
-    /// Processed video when ready; the original otherwise (the original's rule for `stream_url`).
     func streamURL(_ media: MediaSummary) throws -> String? {
-        guard media.isReady else { return nil }
-        return try presign(media.processedKey ?? media.originalKey)
+        try media.streamKey.map { try presign($0) }
     }
 
     func thumbnailURL(_ media: MediaSummary) throws -> String? {

@@ -43,20 +43,20 @@ public func buildGateway(
         configuration.storage, httpClient: httpClient, publicBaseURL: configuration.apiBaseURL,
         signingKey: configuration.auth.sessionSecret, logger: logger)
     let startup = StartupGate()
-    let processing = ProcessingModule(database: database, maxAttempts: configuration.jobMaxAttempts)
+    let processing = ProcessingModule(database: database, maxAttempts: configuration.processing.maxAttempts)
     let media = MediaModule(
         configuration: configuration.media, database: database, store: storage.store, scheduler: processing.scheduler,
         registry: registry, janitorInterval: configuration.janitorInterval, startup: startup, logger: logger)
     let collections = CollectionModule(
         configuration: configuration.collections, database: database, catalog: media.catalog, store: storage.store)
-    let producer = configuration.nsqHosts.isEmpty
-        ? nil
-        : NSQProducer(
-            configuration: .init(addresses: configuration.nsqHosts, clientID: "mediavault-gateway"),
+    let producer = configuration.processing.usesNSQ
+        ? NSQProducer(
+            configuration: .init(addresses: configuration.processing.nsqHosts, clientID: "mediavault-gateway"),
             logger: logger)
+        : nil
     let relay = OutboxRelay(
         database: database, jobs: processing.jobs, producer: producer, registry: registry,
-        staleAfter: configuration.jobStaleAfter, startup: startup, logger: logger)
+        staleAfter: configuration.processing.staleAfter, startup: startup, logger: logger)
     let discord = configuration.auth.discord.map { DiscordAPI.live(configuration: $0, httpClient: httpClient) }
     let auth = AuthModule(
         configuration: configuration.auth, database: database, discord: discord,
@@ -74,8 +74,8 @@ public func buildGateway(
     router.add(middleware: auth.authenticationMiddleware)
 
     var checks = [ReadinessCheck(name: "postgres") { try await database.ping(timeout: .seconds(2)) }]
-    if !configuration.nsqHosts.isEmpty {
-        let hosts = configuration.nsqHosts
+    if configuration.processing.usesNSQ {
+        let hosts = configuration.processing.nsqHosts
         checks.append(ReadinessCheck(name: "nsq", critical: false) { try await NSQProbe.check(addresses: hosts) })
     }
     checks.append(ReadinessCheck(name: "outbox", critical: false) {

@@ -23,10 +23,7 @@ public struct GatewayConfiguration: Sendable {
     public var collections: CollectionConfiguration
     /// Reverse proxies whose `X-Forwarded-For` entries are believed.
     public var trustedProxyCount: Int
-    public var jobMaxAttempts: Int
-    /// nsqd TCP addresses; empty means PostgreSQL is the queue.
-    public var nsqHosts: [String]
-    public var jobStaleAfter: Duration
+    public var processing: ProcessingConfiguration
     public var janitorInterval: Duration
 
     /// Every setting of the gateway and the worker, for the configuration reference and `.env.example`.
@@ -79,12 +76,7 @@ public struct GatewayConfiguration: Sendable {
         collections = CollectionConfiguration(
             reading: reader, apiBaseURL: apiBaseURL, signingSecret: auth.sessionSecret, mediaURLTTL: media.streamURLTTL)
         trustedProxyCount = reader.int(GatewaySettings.trustedProxyCount, range: 0...10)
-        jobMaxAttempts = reader.int(ProcessingSettings.maxAttempts, range: 1...100)
-        nsqHosts = reader.list(ProcessingSettings.nsqHosts)
-        jobStaleAfter = .seconds(reader.int(ProcessingSettings.staleSeconds, range: 2...86400))
-        for host in nsqHosts where CoreConfiguration.hostAndPort(host, defaultPort: 4150) == nil {
-            reader.fail(ProcessingSettings.nsqHosts, "has an invalid address \"\(host)\" (use host:port)")
-        }
+        processing = ProcessingConfiguration(reading: reader)
         janitorInterval = .seconds(reader.int(GatewaySettings.janitorIntervalSeconds, range: 1...86400))
         try reader.finish()
     }

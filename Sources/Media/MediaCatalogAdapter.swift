@@ -19,7 +19,7 @@ struct MediaCatalogAdapter: MediaCatalog {
             summaries[record.id] = MediaSummary(
                 id: record.id, ownerID: record.ownerID, title: record.title, originalFilename: record.originalFilename,
                 mimeType: record.mimeType, sizeBytes: record.sizeBytes, durationSeconds: record.durationSeconds,
-                width: record.width, height: record.height, status: record.status.rawValue, tags: record.tags,
+                width: record.width, height: record.height, status: record.status, tags: record.tags,
                 createdAt: record.createdAt, originalKey: record.objectKey, processedKey: record.processedKey,
                 thumbnailKey: record.thumbnailKey)
         }

@@ -33,6 +33,11 @@ public struct MediaModule: Sendable {
     /// What other modules may ask about media.
     public var catalog: any MediaCatalog { MediaCatalogAdapter(repository: repository) }
 
+    /// What the worker's job logic may do to media rows; needs no pool of its own (it runs on the worker's transactions).
+    public static func processingLedger(logger: Logger) -> any MediaProcessingLedger {
+        MediaProcessingSQL(logger: logger)
+    }
+
     /// Adds storage use and quota to `/auth/me`.
     public var profileExtension: any ProfileExtension { StorageProfileExtension(repository: repository) }
 }

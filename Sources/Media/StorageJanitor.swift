@@ -27,17 +27,10 @@ public struct StorageJanitor: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                await startup.wait()
-                while !Task.isCancelled {
-                    await runOnce()
-                    try await Task.sleep(for: interval)
-                }
-            }
-        } catch is CancellationError {
-            // Graceful shutdown interrupts the sleep between sweeps; nothing is left half done.
-        }
+        try await PeriodicService(startup: startup) {
+            await runOnce()
+            return interval
+        }.run()
     }
 
     /// One sweep: expire abandoned uploads, then work through due deletions.

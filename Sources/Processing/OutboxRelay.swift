@@ -38,42 +38,47 @@ public struct OutboxRelay: Service {
         self.logger = logger
     }
 
+    /// Carried between ticks: the current pause after failures and when stale jobs were last reaped.
+    struct LoopState: Sendable {
+        var backoff: Duration
+        var lastReap: ContinuousClock.Instant
+    }
+
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                await startup.wait()
-                var backoff = pollInterval
-                var lastReap = ContinuousClock.now - .seconds(3600)
-                while !Task.isCancelled {
-                    if ContinuousClock.now - lastReap > min(.seconds(15), staleAfter / 2) {
-                        lastReap = ContinuousClock.now
-                        do {
-                            let reaped = try await jobs.reapStaleJobs(olderThan: staleAfter)
-                            if reaped > 0 { logger.warning("requeued jobs of vanished workers", metadata: ["count": "\(reaped)"]) }
-                        } catch {
-                            logger.warning("reaping stale jobs failed", metadata: ["error": "\(String(reflecting: error))"])
-                        }
-                    }
-                    // Keeps the mediavault_outbox_pending gauge current for dashboards and alerts.
-                    _ = try? await pendingCount()
-                    do {
-                        let sent = try await relayBatch()
-                        backoff = pollInterval
-                        // A full batch means more are waiting: go again at once.
-                        if sent == batchSize { continue }
-                    } catch {
-                        logger.warning(
-                            "outbox relay could not publish; rows wait for the next try",
-                            metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                        backoff = min(backoff * 2, .seconds(30))
-                    }
-                    try await Task.sleep(for: backoff)
-                }
+        // Graceful shutdown interrupts the pause; a batch cut short by it was rolled back and its rows stay pending.
+        let initial = LoopState(backoff: pollInterval, lastReap: ContinuousClock.now - .seconds(3600))
+        try await PeriodicService(
+            initialState: initial, startup: startup, onShutdown: { [producer] in await producer?.close() }
+        ) { state in
+            await tick(&state)
+        }.run()
+    }
+
+    /// Reaps stale jobs now and then, sends one batch, and says how long to pause.
+    func tick(_ state: inout LoopState) async -> Duration {
+        if ContinuousClock.now - state.lastReap > min(.seconds(15), staleAfter / 2) {
+            state.lastReap = ContinuousClock.now
+            do {
+                let reaped = try await jobs.reapStaleJobs(olderThan: staleAfter)
+                if reaped > 0 { logger.warning("requeued jobs of vanished workers", metadata: ["count": "\(reaped)"]) }
+            } catch {
+                logger.warning("reaping stale jobs failed", metadata: ["error": "\(String(reflecting: error))"])
             }
-        } catch is CancellationError {
-            // Graceful shutdown: an interrupted batch was rolled back and its rows stay pending.
         }
-        await producer?.close()
+        // Keeps the mediavault_outbox_pending gauge current for dashboards and alerts.
+        _ = try? await pendingCount()
+        do {
+            let sent = try await relayBatch()
+            state.backoff = pollInterval
+            // A full batch means more are waiting: go again at once.
+            return sent == batchSize ? .zero : pollInterval
+        } catch {
+            state.backoff = min(state.backoff * 2, .seconds(30))
+            logger.warning(
+                "outbox relay could not publish; rows wait for the next try",
+                metadata: ["error": "\(error)", "retry_in": "\(state.backoff)"])
+            return state.backoff
+        }
     }
 
     /// Sends one batch; returns how many rows were handled.

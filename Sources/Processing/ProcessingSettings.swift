@@ -13,3 +13,23 @@ public enum ProcessingSettings {
 
     public static let all: [Setting] = [maxAttempts, nsqHosts, staleSeconds]
 }
+
+/// The job pipeline's settings, read and validated the same way by the gateway and the worker.
+public struct ProcessingConfiguration: Sendable {
+    public var maxAttempts: Int
+    /// nsqd TCP addresses; empty means PostgreSQL is the queue.
+    public var nsqHosts: [String]
+    public var staleAfter: Duration
+
+    /// Whether jobs travel over NSQ (otherwise workers claim rows from PostgreSQL).
+    public var usesNSQ: Bool { !nsqHosts.isEmpty }
+
+    public init(reading reader: ConfigReader) {
+        maxAttempts = reader.int(ProcessingSettings.maxAttempts, range: 1...100)
+        nsqHosts = reader.list(ProcessingSettings.nsqHosts)
+        staleAfter = .seconds(reader.int(ProcessingSettings.staleSeconds, range: 2...86400))
+        for host in nsqHosts where CoreConfiguration.hostAndPort(host, defaultPort: 4150) == nil {
+            reader.fail(ProcessingSettings.nsqHosts, "has an invalid address \"\(host)\" (use host:port)")
+        }
+    }
+}

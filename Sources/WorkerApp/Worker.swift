@@ -2,9 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
-import Media
 import MediaVaultCore
-import NIOCore
+import ObjectStorage
 import Processing
 import Prometheus
 import ServiceLifecycle
@@ -12,9 +11,10 @@ import StorageService
 import Transcoding
 
 /// Builds the worker: PostgreSQL pool, object store, job transport (NSQ or PostgreSQL), and `/healthz` + `/metrics`.
-/// Used by `mediavault-worker` and by the tests. Checks ffmpeg/ffprobe (with libx265) before anything starts.
+/// Used by `mediavault-worker` and by the tests. `media` is the Media module's side of a job, handed in by the caller
+/// so the worker's job logic never reaches into another module. Checks ffmpeg/ffprobe (with libx265) first.
 public func buildWorker(
-    configuration: WorkerConfiguration, logger: Logger,
+    configuration: WorkerConfiguration, media: any MediaProcessingLedger, logger: Logger,
     onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> ServiceGroup {
     let transcoder = Transcoder(tools: configuration.tools, logger: logger)
@@ -35,33 +35,36 @@ public func buildWorker(
     let processor = JobProcessor(
         store: storage.store, transcoder: transcoder, settings: configuration.transcode,
         scratchRoot: configuration.tempDirectory, timeout: configuration.jobTimeout, metrics: metrics, logger: logger)
+    let store = storage.store
     let runner = JobRunner(
-        database: database, jobs: jobs, media: MediaProcessingRecorder(logger: logger), processor: processor,
-        store: storage.store, workerID: workerID, retryBase: configuration.retryBase, heartbeatInterval: .seconds(5),
-        metrics: metrics, logger: logger)
+        ledger: PostgresJobLedger(database: database, jobs: jobs, media: media), processor: processor,
+        discard: { key in
+            // Best effort: an object left behind here is removed by the gateway's storage janitor.
+            guard let key = try? ObjectKey(key) else { return }
+            try? await store.delete(key)
+        },
+        workerID: workerID, retryBase: configuration.retryBase, heartbeatInterval: .seconds(5), metrics: metrics,
+        logger: logger)
 
+    let usesNSQ = configuration.processing.usesNSQ
     let transport: any Service =
-        configuration.nsqHosts.isEmpty
-        ? PostgresQueueService(
-            runner: runner, concurrency: configuration.concurrency, pollInterval: configuration.pollInterval,
+        usesNSQ
+        ? NSQConsumerService(
+            runner: runner, addresses: configuration.processing.nsqHosts, concurrency: configuration.concurrency,
             grace: configuration.shutdownGrace, logger: logger)
-        : NSQConsumerService(
-            runner: runner, addresses: configuration.nsqHosts, concurrency: configuration.concurrency,
+        : PostgresQueueService(
+            runner: runner, concurrency: configuration.concurrency, pollInterval: configuration.pollInterval,
             grace: configuration.shutdownGrace, logger: logger)
     logger.info(
         "worker starting",
         metadata: [
-            "worker_id": .string(workerID), "queue": .string(configuration.nsqHosts.isEmpty ? "postgresql" : "nsq"),
+            "worker_id": .string(workerID), "queue": .string(usesNSQ ? "nsq" : "postgresql"),
             "concurrency": "\(configuration.concurrency)",
         ])
 
-    let router = Router()
+    let router = Router(context: AppRequestContext.self)
     router.get("/healthz") { _, _ in ["status": "ok"] }
-    router.get("/metrics") { _, _ in
-        Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-    }
+    MetricsRoute.register(on: router, registry: registry)
     let http = Application(
         router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         onServerRunning: { channel in await onHTTPRunning(channel.localAddress?.port ?? 0) }, logger: logger)
@@ -76,23 +79,4 @@ public func buildWorker(
                 .init(service: transport),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-}
-
-/// Samples the queue lag for `/metrics`.
-struct QueueLagSampler: Service {
-    let jobs: JobRepository
-    let metrics: WorkerMetrics
-
-    func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    if let lag = try? await jobs.queueLagSeconds() { metrics.queueLag(lag) }
-                    try await Task.sleep(for: .seconds(10))
-                }
-            }
-        } catch is CancellationError {
-            // Shutdown interrupted the pause between samples.
-        }
-    }
 }

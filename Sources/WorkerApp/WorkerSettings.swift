@@ -57,7 +57,7 @@ public struct WorkerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var storage: StorageConfiguration
-    public var nsqHosts: [String]
+    public var processing: ProcessingConfiguration
     public var concurrency: Int
     public var jobTimeout: Duration
     public var retryBase: Duration
@@ -79,7 +79,7 @@ public struct WorkerConfiguration: Sendable {
         host = reader.string(WorkerSettings.httpHost)
         port = reader.int(WorkerSettings.httpPort, range: 0...65535)
         storage = StorageConfiguration(reading: reader)
-        nsqHosts = reader.list(ProcessingSettings.nsqHosts)
+        processing = ProcessingConfiguration(reading: reader)
         concurrency = reader.int(WorkerSettings.concurrency, range: 1...64)
         jobTimeout = .seconds(reader.int(WorkerSettings.jobTimeoutSeconds, range: 10...604_800))
         retryBase = .seconds(reader.int(WorkerSettings.retryBaseSeconds, range: 0...3600))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Media
 import MediaVaultCore
 import WorkerApp
 
@@ -27,7 +28,8 @@ struct WorkerCommand: AsyncParsableCommand {
         StructuredLogHandler.bootstrap(configuration.core.logging)
         let logger = Logger(label: "mediavault.worker")
         do {
-            try await buildWorker(configuration: configuration, logger: logger).run()
+            let media = MediaModule.processingLedger(logger: logger)
+            try await buildWorker(configuration: configuration, media: media, logger: logger).run()
         } catch {
             logger.critical("worker stopped", metadata: ["error": "\(error)"])
             throw ExitCode(1)

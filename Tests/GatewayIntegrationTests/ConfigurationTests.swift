@@ -2,6 +2,7 @@ import Foundation
 import GatewayApp
 import MediaVaultCore
 import Testing
+import WorkerApp
 
 @Suite("Gateway configuration")
 struct ConfigurationTests {
@@ -22,6 +23,27 @@ struct ConfigurationTests {
         } catch {
             return ["\(error)"]
         }
+    }
+
+    @Test("gateway and worker read the job pipeline's settings with the same validation")
+    func processingSettingsAreShared() throws {
+        let environment = Self.valid.merging(["NSQ_HOSTS": "nsqd:4150,nsqd-b", "JOB_STALE_SECONDS": "45"]) { $1 }
+        let gateway = try GatewayConfiguration(source: ConfigSource(environment: environment))
+        let worker = try WorkerConfiguration(source: ConfigSource(environment: environment))
+        #expect(gateway.processing.nsqHosts == ["nsqd:4150", "nsqd-b"])
+        #expect(worker.processing.nsqHosts == gateway.processing.nsqHosts)
+        #expect(worker.processing.staleAfter == .seconds(45))
+        #expect(worker.processing.usesNSQ)
+
+        let invalid = Self.valid.merging(["NSQ_HOSTS": "nsqd:notaport"]) { $1 }
+        #expect(problems(invalid).contains { $0.contains("NSQ_HOSTS") })
+        var workerProblems: [String] = []
+        do {
+            _ = try WorkerConfiguration(source: ConfigSource(environment: invalid))
+        } catch let error as ConfigurationError {
+            workerProblems = error.problems
+        }
+        #expect(workerProblems.contains { $0.contains("NSQ_HOSTS") })
     }
 
     @Test("a complete production configuration is accepted with the original's variable names")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Media
 import MediaVaultCore
 import NSQTestBroker
 import TestSupport
@@ -251,7 +252,9 @@ struct WorkerBox: Service {
     let onRunning: @Sendable (Int) async -> Void
 
     func run() async throws {
-        let group = try await buildWorker(configuration: configuration, logger: logger, onHTTPRunning: onRunning)
+        let group = try await buildWorker(
+            configuration: configuration, media: MediaModule.processingLedger(logger: logger), logger: logger,
+            onHTTPRunning: onRunning)
         try await withGracefulShutdownHandler {
             try await group.run()
         } onGracefulShutdown: {

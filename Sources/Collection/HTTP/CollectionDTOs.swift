@@ -95,7 +95,7 @@ struct CollectionItemResponse: Encodable {
     let title: String
     let originalFilename: String
     let mimeType: String
-    let status: String
+    let status: MediaStatus
     let streamURL: String?
     let addedAt: Date
     let position: Int?
@@ -129,7 +129,7 @@ struct CollectionItemResponse: Encodable {
         try container.encode(title, forKey: .title)
         try container.encode(originalFilename, forKey: .originalFilename)
         try container.encode(mimeType, forKey: .mimeType)
-        try container.encode(status, forKey: .status)
+        try container.encode(status.rawValue, forKey: .status)
         try container.encodeIfPresent(streamURL, forKey: .streamURL)
         try container.encode(addedAt, forKey: .addedAt)
         try container.encode(position, forKey: .position)

@@ -1,11 +1,6 @@
 import Foundation
 import MediaVaultCore
 
-/// Lifecycle states of a media item, as the API names them.
-public enum MediaStatus: String, Sendable, CaseIterable, Codable {
-    case uploading, queued, processing, ready, failed
-}
-
 /// MIME type checks.
 public enum MimeType {
     static let tokenCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-")
@@ -112,6 +107,11 @@ public enum MediaObjectKeys {
 
     public static func processed(mediaID: UUID) -> String { "processed/\(mediaID.uuidString.lowercased()).mp4" }
     public static func thumbnail(mediaID: UUID) -> String { "thumbnails/\(mediaID.uuidString.lowercased()).jpg" }
+
+    /// Where a processing job of this media writes its outputs.
+    public static func processingOutputs(mediaID: UUID) -> ProcessingOutputKeys {
+        ProcessingOutputKeys(processed: processed(mediaID: mediaID), thumbnail: thumbnail(mediaID: mediaID))
+    }
 }
 
 /// Multipart sizing rules shared by S3 and the filesystem store.

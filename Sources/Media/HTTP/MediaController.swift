@@ -295,10 +295,13 @@ public struct MediaController: Sendable {
     /// The API shape of a record; stream and thumbnail URLs are minted per request (short-lived).
     func item(_ media: MediaRecord, withStreamURL: Bool) throws -> MediaItemResponse {
         var streamURL: String?
-        if withStreamURL && media.status == .ready {
-            let key = try ObjectKey(media.processedKey ?? media.objectKey)
-            streamURL = try store.presignedGetURL(for: key, expiresIn: configuration.streamURLTTL, downloadFilename: nil)
-                .url.absoluteString
+        if withStreamURL,
+            let key = MediaSummary.streamKey(
+                status: media.status, processedKey: media.processedKey, originalKey: media.objectKey)
+        {
+            streamURL = try store.presignedGetURL(
+                for: ObjectKey(key), expiresIn: configuration.streamURLTTL, downloadFilename: nil
+            ).url.absoluteString
         }
         let thumbnailURL = try media.thumbnailKey.map {
             try store.presignedGetURL(for: ObjectKey($0), expiresIn: configuration.streamURLTTL, downloadFilename: nil)
@@ -307,7 +310,7 @@ public struct MediaController: Sendable {
         return MediaItemResponse(
             id: media.id.lowercasedString, title: media.title, originalFilename: media.originalFilename,
             mimeType: media.mimeType, sizeBytes: media.sizeBytes, durationSeconds: media.durationSeconds,
-            status: media.status.rawValue, tags: media.tags, createdAt: media.createdAt, width: media.width,
+            status: media.status, tags: media.tags, createdAt: media.createdAt, width: media.width,
             height: media.height, errorMessage: media.status == .failed ? media.errorMessage : nil,
             thumbnailURL: thumbnailURL, streamURL: streamURL)
     }

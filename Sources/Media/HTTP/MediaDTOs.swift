@@ -11,7 +11,7 @@ struct MediaItemResponse: ResponseEncodable {
     let mimeType: String
     let sizeBytes: Int64
     let durationSeconds: Double?
-    let status: String
+    let status: MediaStatus
     let tags: [String]
     let createdAt: Date
     let width: Int?
@@ -40,7 +40,7 @@ struct MediaItemResponse: ResponseEncodable {
         try container.encode(mimeType, forKey: .mimeType)
         try container.encode(sizeBytes, forKey: .sizeBytes)
         try container.encode(durationSeconds, forKey: .durationSeconds)
-        try container.encode(status, forKey: .status)
+        try container.encode(status.rawValue, forKey: .status)
         try container.encode(tags, forKey: .tags)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(width, forKey: .width)

@@ -1,4 +1,5 @@
 import Foundation
+import MediaVaultCore
 import PostgresNIO
 
 /// One media row with its tags.
@@ -40,7 +41,7 @@ public struct MediaRecord: Sendable, Equatable {
         mimeType = try cells[4].decode(String.self)
         sizeBytes = try cells[5].decode(Int64.self)
         declaredSizeBytes = try cells[6].decode(Int64?.self)
-        status = MediaStatus(rawValue: try cells[7].decode(String.self)) ?? .failed
+        status = try cells[7].decode(MediaStatus.self)
         objectKey = try cells[8].decode(String.self)
         multipartUploadID = try cells[9].decode(String?.self)
         partSize = try cells[10].decode(Int64?.self)

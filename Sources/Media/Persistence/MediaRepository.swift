@@ -171,11 +171,11 @@ public struct MediaRepository: Sendable {
                 SELECT status, object_key, declared_size_bytes FROM media.items
                 WHERE id = \(mediaID) AND owner_id = \(ownerID) FOR UPDATE
                 """, logger: logger)
-            var current: (String, String, Int64?)?
-            for try await row in rows.decode((String, String, Int64?).self) { current = row }
+            var current: (MediaStatus, String, Int64?)?
+            for try await row in rows.decode((MediaStatus, String, Int64?).self) { current = row }
             guard let (status, objectKey, declared) = current else { throw AppError.notFound("media not found") }
-            if status != MediaStatus.uploading.rawValue {
-                return .alreadyConfirmed(MediaStatus(rawValue: status) ?? .failed)
+            if status != .uploading {
+                return .alreadyConfirmed(status)
             }
             // This upload's own declared size is part of `reserved`; it is replaced by the real size.
             if let quota = usage.quotaBytes, usage.usedBytes + usage.reservedBytes - (declared ?? 0) + realSize > quota {
@@ -183,7 +183,8 @@ public struct MediaRepository: Sendable {
             }
             try await connection.query(
                 """
-                UPDATE media.items SET status = 'queued', size_bytes = \(realSize), mime_type = \(realMimeType),
+                UPDATE media.items SET status = \(MediaStatus.queued), size_bytes = \(realSize),
+                    mime_type = \(realMimeType),
                     title = COALESCE(\(title), title), multipart_upload_id = NULL, confirmed_at = now(),
                     updated_at = now()
                 WHERE id = \(mediaID)
@@ -192,7 +193,9 @@ public struct MediaRepository: Sendable {
                 "UPDATE media.user_storage SET used_bytes = used_bytes + \(realSize) WHERE user_id = \(ownerID)",
                 logger: logger)
             try await scheduler.scheduleProcessing(
-                ProcessingRequest(mediaID: mediaID, ownerID: ownerID, objectKey: objectKey, mimeType: realMimeType),
+                ProcessingRequest(
+                    mediaID: mediaID, ownerID: ownerID, objectKey: objectKey, mimeType: realMimeType,
+                    outputs: MediaObjectKeys.processingOutputs(mediaID: mediaID)),
                 on: connection)
             return .confirmed(.queued)
         }
@@ -304,12 +307,14 @@ public struct MediaRepository: Sendable {
                 DELETE FROM media.items WHERE id = \(mediaID) AND owner_id = \(ownerID)
                 RETURNING status, size_bytes, object_key, multipart_upload_id, processed_key, thumbnail_key
                 """, logger: logger)
-            var deleted: (String, Int64, String, String?, String?, String?)?
-            for try await row in rows.decode((String, Int64, String, String?, String?, String?).self) { deleted = row }
+            var deleted: (MediaStatus, Int64, String, String?, String?, String?)?
+            for try await row in rows.decode((MediaStatus, Int64, String, String?, String?, String?).self) {
+                deleted = row
+            }
             guard let (status, size, objectKey, uploadID, processedKey, thumbnailKey) = deleted else {
                 throw AppError.notFound("media not found")
             }
-            let confirmedBytes = status == MediaStatus.uploading.rawValue ? 0 : size
+            let confirmedBytes = status == .uploading ? 0 : size
             try await connection.query(
                 """
                 UPDATE media.user_storage SET item_count = item_count - 1, used_bytes = used_bytes - \(confirmedBytes)
@@ -396,15 +401,16 @@ extension MediaRepository {
         try await database.transaction { connection in
             let rows = try await connection.query(
                 """
-                UPDATE media.items SET status = 'queued', error_message = NULL, updated_at = now()
-                WHERE id = \(media.id) AND status IN ('failed', 'ready') RETURNING id
+                UPDATE media.items SET status = \(MediaStatus.queued), error_message = NULL, updated_at = now()
+                WHERE id = \(media.id) AND status IN (\(MediaStatus.failed), \(MediaStatus.ready)) RETURNING id
                 """, logger: logger)
             var updated = false
             for try await _ in rows { updated = true }
             guard updated else { throw AppError.failedPrecondition("the media is already being processed") }
             try await scheduler.scheduleProcessing(
                 ProcessingRequest(
-                    mediaID: media.id, ownerID: media.ownerID, objectKey: media.objectKey, mimeType: media.mimeType),
+                    mediaID: media.id, ownerID: media.ownerID, objectKey: media.objectKey, mimeType: media.mimeType,
+                    outputs: MediaObjectKeys.processingOutputs(mediaID: media.id)),
                 on: connection)
         }
     }

@@ -11,7 +11,7 @@ public protocol MediaCatalog: Sendable {
     func summaries(of ids: [UUID]) async throws -> [UUID: MediaSummary]
 }
 
-/// One media item as other modules see it. `status` is the API's status string.
+/// One media item as other modules see it.
 public struct MediaSummary: Sendable, Equatable {
     public let id: UUID
     public let ownerID: UUID
@@ -22,7 +22,7 @@ public struct MediaSummary: Sendable, Equatable {
     public let durationSeconds: Double?
     public let width: Int?
     public let height: Int?
-    public let status: String
+    public let status: MediaStatus
     public let tags: [String]
     public let createdAt: Date
     public let originalKey: String
@@ -31,7 +31,7 @@ public struct MediaSummary: Sendable, Equatable {
 
     public init(
         id: UUID, ownerID: UUID, title: String, originalFilename: String, mimeType: String, sizeBytes: Int64,
-        durationSeconds: Double?, width: Int?, height: Int?, status: String, tags: [String], createdAt: Date,
+        durationSeconds: Double?, width: Int?, height: Int?, status: MediaStatus, tags: [String], createdAt: Date,
         originalKey: String, processedKey: String?, thumbnailKey: String?
     ) {
         self.id = id
@@ -52,6 +52,16 @@ public struct MediaSummary: Sendable, Equatable {
     }
 
     /// Confirmed uploads only: an upload still in progress has no bytes worth showing.
-    public var isUploaded: Bool { status != "uploading" }
-    public var isReady: Bool { status == "ready" }
+    public var isUploaded: Bool { status.isUploaded }
+    public var isReady: Bool { status == .ready }
+
+    public var streamKey: String? {
+        Self.streamKey(status: status, processedKey: processedKey, originalKey: originalKey)
+    }
+
+    /// What `stream_url` points at, wherever it is shown: the processed file once ready, else the original (files
+    /// that need no processing); nothing before the media is ready.
+    public static func streamKey(status: MediaStatus, processedKey: String?, originalKey: String) -> String? {
+        status == .ready ? processedKey ?? originalKey : nil
+    }
 }

@@ -14,11 +14,13 @@ public struct ProcessingRequest: Sendable, Equatable {
     public let ownerID: UUID
     public let objectKey: String
     public let mimeType: String
+    public let outputs: ProcessingOutputKeys
 
-    public init(mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String) {
+    public init(mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String, outputs: ProcessingOutputKeys) {
         self.mediaID = mediaID
         self.ownerID = ownerID
         self.objectKey = objectKey
         self.mimeType = mimeType
+        self.outputs = outputs
     }
 }

@@ -9,6 +9,9 @@ import Foundation
 /// - `download` and `upload` stream through a fixed-size buffer and never hold a whole file in memory.
 /// - Presigning is pure computation and uses the store's injected clock.
 public protocol ObjectStore: Sendable {
+    /// `scheme://host[:port]` of the presigned URLs this store hands out, for Content-Security-Policy source lists.
+    var publicOrigin: String { get }
+
     /// A request that lets a client `PUT` one object; the client must send `headers` (Content-Type) as given.
     /// When `contentLength` is set the body must have exactly that size (S3) or at most it (filesystem).
     func presignedPutURL(

@@ -57,6 +57,12 @@ public struct FileSystemObjectStore: ObjectStore {
 
     /// The settings the store was created with.
     public let configuration: Configuration
+
+    public var publicOrigin: String {
+        var origin = "\(configuration.publicBaseURL.scheme ?? "http")://\(configuration.publicBaseURL.host ?? "localhost")"
+        if let port = configuration.publicBaseURL.port { origin += ":\(port)" }
+        return origin
+    }
     private let clock: @Sendable () -> Date
     private let signer: FileSystemURLSigner
     private let objectsPath: String

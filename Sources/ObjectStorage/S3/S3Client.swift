@@ -14,6 +14,13 @@ import NIOFoundationCompat
 public struct S3Client: ObjectStore {
     /// The settings the client was created with.
     public let configuration: S3Configuration
+
+    public var publicOrigin: String {
+        let target = S3RequestTarget(
+            endpoint: configuration.publicEndpoint ?? configuration.endpoint, bucket: configuration.bucket, key: nil,
+            pathStyle: configuration.usePathStyle)
+        return "\(target.endpoint.scheme)://\(target.host)"
+    }
     private let httpClient: HTTPClient
     private let logger: Logger
     private let clock: @Sendable () -> Date

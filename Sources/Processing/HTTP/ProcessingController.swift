@@ -16,7 +16,7 @@ public struct ProcessingController: Sendable {
 
     struct StatusResponse: ResponseEncodable {
         let mediaID: String
-        let status: String
+        let status: MediaStatus
         let errorMessage: String?
         let progress: Double
         let attempts: Int
@@ -34,7 +34,7 @@ public struct ProcessingController: Sendable {
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(mediaID, forKey: .mediaID)
-            try container.encode(status, forKey: .status)
+            try container.encode(status.rawValue, forKey: .status)
             try container.encodeIfPresent(errorMessage, forKey: .errorMessage)
             try container.encode(progress, forKey: .progress)
             try container.encode(attempts, forKey: .attempts)
@@ -52,16 +52,8 @@ public struct ProcessingController: Sendable {
             throw AppError.notFound("no processing job for this media")
         }
         return StatusResponse(
-            mediaID: job.mediaID.uuidString.lowercased(), status: Self.publicStatus(job.status),
+            mediaID: job.mediaID.uuidString.lowercased(), status: job.status.mediaStatus,
             errorMessage: job.errorMessage, progress: (job.progress * 10).rounded() / 10, attempts: job.attempts,
             maxAttempts: job.maxAttempts, updatedAt: job.updatedAt)
-    }
-
-    /// Job states in the media status vocabulary of the API.
-    static func publicStatus(_ jobStatus: String) -> String {
-        switch jobStatus {
-        case "completed": return "ready"
-        default: return jobStatus
-        }
     }
 }

@@ -3,7 +3,7 @@ import Logging
 import MediaVaultCore
 import PostgresNIO
 
-/// The topic and channel of DESIGN.md.
+/// The NSQ topic jobs are published on and the channel workers consume.
 public enum ProcessingTopic {
     public static let mediaUploaded = "media-uploaded"
     public static let workerChannel = "processing-worker"
@@ -13,7 +13,7 @@ public enum ProcessingTopic {
 public struct JobStatusRecord: Sendable {
     public let jobID: UUID
     public let mediaID: UUID
-    public let status: String
+    public let status: JobStatus
     public let attempts: Int
     public let maxAttempts: Int
     public let progress: Double
@@ -34,23 +34,26 @@ public struct JobRepository: Sendable, ProcessingScheduler {
     /// Inserts the job and its outbox message on the caller's transaction.
     public func scheduleProcessing(_ request: ProcessingRequest, on connection: PostgresConnection) async throws {
         let jobID = UUID()
-        let payload = Self.messagePayload(jobID: jobID, mediaID: request.mediaID)
         try await connection.query(
             """
-            INSERT INTO processing.jobs (id, media_id, owner_id, object_key, mime_type, max_attempts)
+            INSERT INTO processing.jobs (id, media_id, owner_id, object_key, mime_type, max_attempts, processed_key,
+                                         thumbnail_key)
             VALUES (\(jobID), \(request.mediaID), \(request.ownerID), \(request.objectKey), \(request.mimeType),
-                    \(maxAttempts))
+                    \(maxAttempts), \(request.outputs.processed), \(request.outputs.thumbnail))
             """, logger: database.logger)
+        try await enqueueMessage(
+            JobMessage(jobID: jobID, mediaID: request.mediaID, objectKey: request.objectKey, outputs: request.outputs),
+            on: connection)
+    }
+
+    /// The job's outbox row: the relay publishes it to NSQ after this transaction commits.
+    func enqueueMessage(_ message: JobMessage, on connection: PostgresConnection) async throws {
+        let payload = String(decoding: message.encoded(), as: UTF8.self)
         try await connection.query(
             """
             INSERT INTO processing.outbox (topic, payload)
             VALUES (\(ProcessingTopic.mediaUploaded), \(payload)::jsonb)
             """, logger: database.logger)
-    }
-
-    /// `{"job_id": …, "media_id": …}`: the message only points at the job row, which stays the source of truth.
-    static func messagePayload(jobID: UUID, mediaID: UUID) -> String {
-        #"{"job_id":"\#(jobID.uuidString.lowercased())","media_id":"\#(mediaID.uuidString.lowercased())"}"#
     }
 
     /// The newest job of a media, if the user owns it.
@@ -62,7 +65,7 @@ public struct JobRepository: Sendable, ProcessingScheduler {
             WHERE media_id = \(mediaID) AND owner_id = \(ownerID)
             ORDER BY created_at DESC LIMIT 1
             """, logger: database.logger)
-        for try await row in rows.decode((UUID, UUID, String, Int, Int, Double, String?, Date).self) {
+        for try await row in rows.decode((UUID, UUID, JobStatus, Int, Int, Double, String?, Date).self) {
             return JobStatusRecord(
                 jobID: row.0, mediaID: row.1, status: row.2, attempts: row.3, maxAttempts: row.4, progress: row.5,
                 errorMessage: row.6, updatedAt: row.7)
@@ -78,19 +81,38 @@ public struct ClaimedJob: Sendable, Equatable {
     public let ownerID: UUID
     public let objectKey: String
     public let mimeType: String
+    public let outputs: ProcessingOutputKeys
     public let attempt: Int
     public let maxAttempts: Int
+
+    public init(
+        id: UUID, mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String, outputs: ProcessingOutputKeys,
+        attempt: Int, maxAttempts: Int
+    ) {
+        self.id = id
+        self.mediaID = mediaID
+        self.ownerID = ownerID
+        self.objectKey = objectKey
+        self.mimeType = mimeType
+        self.outputs = outputs
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+    }
+
+    /// Whether this attempt is the job's last one.
+    public var isLastAttempt: Bool { attempt >= maxAttempts }
 }
 
 /// The worker's side of the job table: claim, heartbeat, finish, retry, fail; and the relay's outbox.
 extension JobRepository {
-    static let claimedColumns = "id, media_id, owner_id, object_key, mime_type, attempts, max_attempts"
+    static let claimedColumns =
+        "id, media_id, owner_id, object_key, mime_type, processed_key, thumbnail_key, attempts, max_attempts"
 
     static func claimed(_ rows: PostgresRowSequence) async throws -> ClaimedJob? {
-        for try await row in rows.decode((UUID, UUID, UUID, String, String, Int, Int).self) {
+        for try await row in rows.decode((UUID, UUID, UUID, String, String, String, String, Int, Int).self) {
             return ClaimedJob(
-                id: row.0, mediaID: row.1, ownerID: row.2, objectKey: row.3, mimeType: row.4, attempt: row.5,
-                maxAttempts: row.6)
+                id: row.0, mediaID: row.1, ownerID: row.2, objectKey: row.3, mimeType: row.4,
+                outputs: ProcessingOutputKeys(processed: row.5, thumbnail: row.6), attempt: row.7, maxAttempts: row.8)
         }
         return nil
     }
@@ -99,20 +121,21 @@ extension JobRepository {
     public func claim(jobID: UUID, workerID: String, on connection: PostgresConnection) async throws -> ClaimedJob? {
         let rows = try await connection.query(
             """
-            UPDATE processing.jobs SET status = 'processing', attempts = attempts + 1, worker_id = \(workerID),
-                heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
-            WHERE id = \(jobID) AND status = 'queued'
+            UPDATE processing.jobs SET status = \(JobStatus.processing), attempts = attempts + 1,
+                worker_id = \(workerID), heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
+            WHERE id = \(jobID) AND status = \(JobStatus.queued)
             RETURNING \(unescaped: Self.claimedColumns)
             """, logger: database.logger)
         return try await Self.claimed(rows)
     }
 
-    /// Claims the next due job (PostgreSQL queue); concurrent workers skip each other's rows.
+    /// Claims the next due job (PostgreSQL queue); concurrent workers skip each other's rows. The status literal in
+    /// the inner query stays literal so the planner can use the partial index on queued jobs.
     public func claimNext(workerID: String, on connection: PostgresConnection) async throws -> ClaimedJob? {
         let rows = try await connection.query(
             """
-            UPDATE processing.jobs SET status = 'processing', attempts = attempts + 1, worker_id = \(workerID),
-                heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
+            UPDATE processing.jobs SET status = \(JobStatus.processing), attempts = attempts + 1,
+                worker_id = \(workerID), heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
             WHERE id = (
                 SELECT id FROM processing.jobs WHERE status = 'queued' AND available_at <= now()
                 ORDER BY available_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -126,7 +149,7 @@ extension JobRepository {
         let rows = try await database.client.query(
             """
             UPDATE processing.jobs SET heartbeat_at = now(), progress = \(Float(progress)), updated_at = now()
-            WHERE id = \(jobID) AND worker_id = \(workerID) AND status = 'processing'
+            WHERE id = \(jobID) AND worker_id = \(workerID) AND status = \(JobStatus.processing)
             RETURNING id
             """, logger: database.logger)
         for try await _ in rows { return true }
@@ -136,7 +159,7 @@ extension JobRepository {
     public func complete(jobID: UUID, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
-            UPDATE processing.jobs SET status = 'completed', progress = 100, error_message = NULL,
+            UPDATE processing.jobs SET status = \(JobStatus.completed), progress = 100, error_message = NULL,
                 finished_at = now(), updated_at = now(), heartbeat_at = NULL
             WHERE id = \(jobID)
             """, logger: database.logger)
@@ -147,7 +170,7 @@ extension JobRepository {
         let seconds = Double(delay.components.seconds)
         try await connection.query(
             """
-            UPDATE processing.jobs SET status = 'queued', error_message = \(error), worker_id = NULL,
+            UPDATE processing.jobs SET status = \(JobStatus.queued), error_message = \(error), worker_id = NULL,
                 heartbeat_at = NULL, available_at = now() + make_interval(secs => \(seconds)), updated_at = now()
             WHERE id = \(jobID)
             """, logger: database.logger)
@@ -157,16 +180,16 @@ extension JobRepository {
     public func release(jobID: UUID, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
-            UPDATE processing.jobs SET status = 'queued', attempts = greatest(attempts - 1, 0), worker_id = NULL,
-                heartbeat_at = NULL, available_at = now(), updated_at = now()
-            WHERE id = \(jobID) AND status = 'processing'
+            UPDATE processing.jobs SET status = \(JobStatus.queued), attempts = greatest(attempts - 1, 0),
+                worker_id = NULL, heartbeat_at = NULL, available_at = now(), updated_at = now()
+            WHERE id = \(jobID) AND status = \(JobStatus.processing)
             """, logger: database.logger)
     }
 
     public func fail(jobID: UUID, error: String, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
-            UPDATE processing.jobs SET status = 'failed', error_message = \(error), finished_at = now(),
+            UPDATE processing.jobs SET status = \(JobStatus.failed), error_message = \(error), finished_at = now(),
                 updated_at = now(), heartbeat_at = NULL
             WHERE id = \(jobID)
             """, logger: database.logger)
@@ -178,21 +201,20 @@ extension JobRepository {
         return try await database.transaction { connection in
             let rows = try await connection.query(
                 """
-                UPDATE processing.jobs SET status = 'queued', worker_id = NULL, heartbeat_at = NULL,
+                UPDATE processing.jobs SET status = \(JobStatus.queued), worker_id = NULL, heartbeat_at = NULL,
                     available_at = now(), updated_at = now()
                 WHERE status = 'processing' AND heartbeat_at < now() - make_interval(secs => \(seconds))
-                RETURNING id, media_id
+                RETURNING id, media_id, object_key, processed_key, thumbnail_key
                 """, logger: database.logger)
-            var count = 0
-            for try await (jobID, mediaID) in rows.decode((UUID, UUID).self) {
-                try await connection.query(
-                    """
-                    INSERT INTO processing.outbox (topic, payload)
-                    VALUES (\(ProcessingTopic.mediaUploaded), \(Self.messagePayload(jobID: jobID, mediaID: mediaID))::jsonb)
-                    """, logger: database.logger)
-                count += 1
+            var messages: [JobMessage] = []
+            for try await row in rows.decode((UUID, UUID, String, String, String).self) {
+                messages.append(
+                    JobMessage(
+                        jobID: row.0, mediaID: row.1, objectKey: row.2,
+                        outputs: ProcessingOutputKeys(processed: row.3, thumbnail: row.4)))
             }
-            return count
+            for message in messages { try await enqueueMessage(message, on: connection) }
+            return messages.count
         }
     }
 

@@ -49,6 +49,21 @@ public enum ProcessingMigrations {
                 )
                 """,
                 "CREATE INDEX outbox_pending_idx ON processing.outbox (id) WHERE sent_at IS NULL",
-            ])
+            ]),
+        // Jobs carry where their outputs go, chosen by the Media module when it schedules them. Jobs scheduled before
+        // this migration get the keys the worker used to derive itself, so they finish exactly as they would have.
+        Migration(
+            module: "processing", version: 2, name: "job_output_keys",
+            statements: [
+                "ALTER TABLE processing.jobs ADD COLUMN processed_key text, ADD COLUMN thumbnail_key text",
+                """
+                UPDATE processing.jobs SET processed_key = 'processed/' || media_id::text || '.mp4',
+                    thumbnail_key = 'thumbnails/' || media_id::text || '.jpg'
+                """,
+                """
+                ALTER TABLE processing.jobs ALTER COLUMN processed_key SET NOT NULL,
+                    ALTER COLUMN thumbnail_key SET NOT NULL
+                """,
+            ]),
     ]
 }

@@ -1,15 +1,24 @@
 import Prometheus
 
 /// The worker's Prometheus metrics.
-struct WorkerMetrics: Sendable {
-    let registry: PrometheusCollectorRegistry
+public struct WorkerMetrics: Sendable {
+    /// How a job attempt ended, as the `outcome` label of `mediavault_jobs_total`.
+    public enum JobOutcome: String, Sendable, CaseIterable {
+        case succeeded, failed, retried, released, duplicate
+    }
 
-    func job(outcome: String) {
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func job(outcome: JobOutcome) {
         registry.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "mediavault", metricName: "jobs", unitName: "total",
                 helpText: "Processing jobs by outcome (succeeded, failed, retried, released, duplicate)"),
-            labels: [("outcome", outcome)]
+            labels: [("outcome", outcome.rawValue)]
         ).increment()
     }
 

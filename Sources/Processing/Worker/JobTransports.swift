@@ -1,19 +1,27 @@
 import Foundation
 import Logging
+import MediaVaultCore
 import NSQ
-import Processing
 import ServiceLifecycle
 
 /// Claims jobs straight from PostgreSQL (the embedded default, without NSQ). On graceful shutdown it stops
 /// claiming; a running job gets `grace` to finish, after which it is cancelled and handed back.
-struct PostgresQueueService: Service {
+public struct PostgresQueueService: Service {
     let runner: JobRunner
     let concurrency: Int
     let pollInterval: Duration
     let grace: Duration
     let logger: Logger
 
-    func run() async throws {
+    public init(runner: JobRunner, concurrency: Int, pollInterval: Duration, grace: Duration, logger: Logger) {
+        self.runner = runner
+        self.concurrency = concurrency
+        self.pollInterval = pollInterval
+        self.grace = grace
+        self.logger = logger
+    }
+
+    public func run() async throws {
         await runUntilDrained(grace: grace, logger: logger) {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<concurrency {
@@ -34,19 +42,22 @@ struct PostgresQueueService: Service {
 }
 
 /// Consumes `media-uploaded` on channel `processing-worker`. Each message names a job row; the row decides.
-struct NSQConsumerService: Service {
+public struct NSQConsumerService: Service {
     let runner: JobRunner
     let addresses: [String]
     let concurrency: Int
     let grace: Duration
     let logger: Logger
 
-    struct JobMessage: Decodable {
-        let jobID: UUID
-        enum CodingKeys: String, CodingKey { case jobID = "job_id" }
+    public init(runner: JobRunner, addresses: [String], concurrency: Int, grace: Duration, logger: Logger) {
+        self.runner = runner
+        self.addresses = addresses
+        self.concurrency = concurrency
+        self.grace = grace
+        self.logger = logger
     }
 
-    func run() async throws {
+    public func run() async throws {
         let configuration = NSQConsumerConfiguration(
             topic: ProcessingTopic.mediaUploaded, channel: ProcessingTopic.workerChannel, addresses: addresses,
             maxInFlight: concurrency, clientID: "mediavault-worker", messageTimeout: .seconds(60),
@@ -54,11 +65,11 @@ struct NSQConsumerService: Service {
         let runner = self.runner
         let logger = self.logger
         let consumer = NSQConsumer(configuration: configuration, logger: logger) { message in
-            guard let job = try? JSONDecoder().decode(JobMessage.self, from: Data(message.bodyBytes)) else {
+            guard let jobID = JobMessage.jobID(in: message.bodyBytes) else {
                 logger.error("dropping a message that names no job", metadata: ["message_id": "\(message.id)"])
                 return .finish
             }
-            switch await runner.run(jobID: job.jobID, touch: { try? await message.touch() }) {
+            switch await runner.run(jobID: jobID, touch: { try? await message.touch() }) {
             case .succeeded, .failed, .duplicate:
                 return .finish
             case .retry(let delay):
@@ -72,6 +83,24 @@ struct NSQConsumerService: Service {
         } onGracefulShutdown: {
             consumer.shutdown()
         }
+    }
+}
+
+/// Samples the queue lag for `/metrics` every ten seconds.
+public struct QueueLagSampler: Service {
+    let jobs: JobRepository
+    let metrics: WorkerMetrics
+
+    public init(jobs: JobRepository, metrics: WorkerMetrics) {
+        self.jobs = jobs
+        self.metrics = metrics
+    }
+
+    public func run() async throws {
+        try await PeriodicService {
+            if let lag = try? await jobs.queueLagSeconds() { metrics.queueLag(lag) }
+            return .seconds(10)
+        }.run()
     }
 }
 

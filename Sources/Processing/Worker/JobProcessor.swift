@@ -1,13 +1,13 @@
 import Foundation
 import Logging
-import Media
+import MediaVaultCore
 import ObjectStorage
-import Processing
 import Transcoding
 
 /// Turns one claimed job into results: downloads the original to a scratch folder, probes it, transcodes videos to
-/// HEVC with a poster, thumbnails images, keeps other files as they are, and uploads what it made.
-struct JobProcessor: Sendable {
+/// HEVC with a poster, thumbnails images, keeps other files as they are, and uploads what it made to the keys the job
+/// names.
+public struct JobProcessor: JobProcessing {
     let store: any ObjectStore
     let transcoder: Transcoder
     let settings: TranscodeSettings
@@ -16,7 +16,20 @@ struct JobProcessor: Sendable {
     let metrics: WorkerMetrics
     let logger: Logger
 
-    func process(_ job: ClaimedJob, progress: @escaping @Sendable (Double) -> Void) async throws -> ProcessedMedia {
+    public init(
+        store: any ObjectStore, transcoder: Transcoder, settings: TranscodeSettings, scratchRoot: URL,
+        timeout: Duration, metrics: WorkerMetrics, logger: Logger
+    ) {
+        self.store = store
+        self.transcoder = transcoder
+        self.settings = settings
+        self.scratchRoot = scratchRoot
+        self.timeout = timeout
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func process(_ job: ClaimedJob, progress: @escaping @Sendable (Double) -> Void) async throws -> ProcessedMedia {
         let scratch = scratchRoot.appendingPathComponent("mediavault-job-\(job.id.uuidString.lowercased())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         // Scratch files never outlive the job, whatever happens.
@@ -45,7 +58,7 @@ struct JobProcessor: Sendable {
     func thumbnail(_ job: ClaimedJob, original: URL, scratch: URL, probe: ProbeResult) async throws -> ProcessedMedia {
         let thumbnail = scratch.appendingPathComponent("thumbnail.jpg")
         _ = try await transcoder.makeImageThumbnail(input: original, output: thumbnail, width: settings.thumbnailWidth)
-        let key = MediaObjectKeys.thumbnail(mediaID: job.mediaID)
+        let key = job.outputs.thumbnail
         _ = try await store.upload(from: thumbnail, to: ObjectKey(key), contentType: "image/jpeg")
         return ProcessedMedia(
             thumbnailKey: key, width: probe.video?.displayWidth, height: probe.video?.displayHeight,
@@ -67,8 +80,8 @@ struct JobProcessor: Sendable {
             input: output, output: poster, durationSeconds: probe.durationSeconds, width: settings.posterWidth)
         let result = try await transcoder.probe(output)
 
-        let processedKey = MediaObjectKeys.processed(mediaID: job.mediaID)
-        let thumbnailKey = MediaObjectKeys.thumbnail(mediaID: job.mediaID)
+        let processedKey = job.outputs.processed
+        let thumbnailKey = job.outputs.thumbnail
         let uploaded = try await store.upload(from: output, to: ObjectKey(processedKey), contentType: "video/mp4")
         _ = try await store.upload(from: poster, to: ObjectKey(thumbnailKey), contentType: "image/jpeg")
         return ProcessedMedia(
