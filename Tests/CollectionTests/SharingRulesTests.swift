@@ -4,7 +4,7 @@ import Testing
 
 @testable import Collection
 
-@Suite("Sharing rules: passwords, unlock passes, escaping, expiry")
+@Suite("Sharing rules: passwords, unlock passes, expiry, forms")
 struct SharingRulesTests {
     @Test("passwords are stored as salted scrypt hashes and verified in constant time")
     func passwordHashing() async throws {
@@ -37,36 +37,6 @@ struct SharingRulesTests {
         #expect(UnlockPass.verify(nil, linkID: link, passwordHash: hash, secret: "secret", now: now) == nil)
     }
 
-    @Test("HTML escaping covers text and attribute contexts")
-    func escaping() {
-        #expect(HTML.escape(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
-        #expect(HTML.escape("Ünïcödé ✓") == "Ünïcödé ✓")
-        #expect(HTML.escape("Ünï & ✓<") == "Ünï &amp; ✓&lt;")
-        #expect(SharePage.clock(5) == "0:05" && SharePage.clock(754.4) == "12:34" && SharePage.clock(3725) == "1:02:05")
-    }
-
-    @Test("a gallery page says where it is and links to its neighbours with query-only references")
-    func pager() {
-        let page = SharePage(token: "tok", nonce: "n")
-        let item = SharePage.Item(
-            id: "m1", title: "One", mimeType: "image/png", status: "ready", hasProcessedVideo: false,
-            hasThumbnail: true, durationSeconds: nil)
-        let middle = page.gallery(
-            title: "T", description: "", pageNumber: 2, pageCount: 3, total: 401, items: [item], allowDownload: false,
-            expiresAt: nil)
-        #expect(middle.contains("401 items · page 2 of 3"))
-        #expect(middle.contains("href=\"?page=1\">Previous") && middle.contains("href=\"?page=3\">Next"))
-        #expect(middle.contains("src=\"tok/items/m1/thumbnail\""))
-        let single = page.gallery(
-            title: "T", description: "", pageNumber: 1, pageCount: 1, total: 1, items: [item], allowDownload: false,
-            expiresAt: nil)
-        #expect(!single.contains("<nav"))
-        let beyond = page.gallery(
-            title: "T", description: "", pageNumber: 9, pageCount: 3, total: 401, items: [], allowDownload: false,
-            expiresAt: nil)
-        #expect(beyond.contains("nothing on this page") && beyond.contains("href=\"?page=3\">Previous"))
-    }
-
     @Test("link expiry: default, days, a moment, never; one at a time and never in the past")
     func expiry() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -93,7 +63,11 @@ struct SharingRulesTests {
 
     @Test("form fields are decoded from urlencoded bodies")
     func formFields() {
-        #expect(ShareController.formField("password", in: "a=1&password=correct+horse%21") == "correct horse!")
-        #expect(ShareController.formField("password", in: "passwordx=1") == nil)
+        typealias Form = ShareController.PasswordForm
+        #expect(Form(decoding: "a=1&password=correct+horse%21")?.password == "correct horse!")
+        #expect(Form(decoding: "password=a%2Bb%26c%3D")?.password == "a+b&c=")
+        #expect(Form(decoding: "passwordx=1") != nil)
+        #expect(Form(decoding: "passwordx=1")?.password == nil)
+        #expect(Form(decoding: "password=%zz") == nil, "bad percent-encoding")
     }
 }

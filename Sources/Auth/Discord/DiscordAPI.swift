@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import NIOCore
 import NIOHTTP1
 
@@ -59,11 +60,10 @@ public struct DiscordAPI: Sendable {
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
                 request.headers.add(name: "Accept", value: "application/json")
-                let form = FormEncoding.encode([
-                    ("grant_type", "authorization_code"), ("code", code),
-                    ("redirect_uri", configuration.redirectURI), ("client_id", configuration.clientID),
-                    ("client_secret", configuration.clientSecret),
-                ])
+                let form = try URLEncodedFormEncoder().encodeForm(
+                    DiscordTokenRequest(
+                        grantType: "authorization_code", code: code, redirectURI: configuration.redirectURI,
+                        clientID: configuration.clientID, clientSecret: configuration.clientSecret))
                 request.body = .bytes(ByteBuffer(string: form))
                 struct TokenResponse: Decodable {
                     let accessToken: String
@@ -115,15 +115,31 @@ public struct DiscordAPI: Sendable {
     }
 }
 
-/// `application/x-www-form-urlencoded` and query-string encoding.
-public enum FormEncoding {
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+/// The form Discord's token endpoint takes to exchange an authorization code.
+struct DiscordTokenRequest: Encodable {
+    let grantType: String
+    let code: String
+    let redirectURI: String
+    let clientID: String
+    let clientSecret: String
 
-    public static func encode(_ pairs: [(String, String)]) -> String {
-        pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    enum CodingKeys: String, CodingKey {
+        case code
+        case grantType = "grant_type"
+        case redirectURI = "redirect_uri"
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
     }
+}
 
-    public static func escape(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+extension URLEncodedFormEncoder {
+    /// `value` as an `application/x-www-form-urlencoded` body or query string.
+    ///
+    /// The encoder percent-encodes everything a query component may not hold as is, `&`, `=`, `#` and `%` included,
+    /// and writes spaces as `%20`, but it leaves `+` alone, which form decoders (Hummingbird's own included) read
+    /// as a space. Every `+` in its output therefore comes from a value, and escaping it keeps the value intact.
+    /// Field order is unspecified. Keys are written unescaped, so they must be plain names.
+    func encodeForm(_ value: some Encodable) throws -> String {
+        try self.encode(value).replacingOccurrences(of: "+", with: "%2B")
     }
 }

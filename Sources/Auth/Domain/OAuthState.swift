@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import MediaVaultCore
 
@@ -23,37 +22,35 @@ public struct OAuthState: Sendable, Equatable {
         OAuthState(nonce: SessionToken.generate(), redirectPath: redirectPath, expiresAt: now + lifetime)
     }
 
-    private struct Payload: Codable {
+    /// Tokens of this purpose verify only as OAuth state cookies.
+    static let tokenPurpose = "oauth-state"
+
+    /// Short field names keep the cookie small.
+    private struct Payload: Codable, Sendable {
         let n: String
         let r: String?
         let e: Int64
     }
 
-    /// `base64url(payload).base64url(HMAC-SHA256(payload))`.
+    /// The cookie: a `SignedToken` (`base64url(JSON).base64url(HMAC-SHA256)`) of the nonce, redirect path and expiry.
     public func cookieValue(secret: String) -> String {
         let payload = Payload(n: nonce, r: redirectPath, e: Int64(expiresAt.timeIntervalSince1970))
-        let body = Base64URL.encode((try? JSONEncoder().encode(payload)) ?? Data())
-        return body + "." + Base64URL.encode(Self.mac(body, secret: secret))
+        // Strings, ids and integers always encode; were it ever to fail, an empty value simply never verifies.
+        return (try? SignedToken(payload).encoded(with: Self.key(secret: secret))) ?? ""
     }
 
     /// Verifies signature and expiry of the cookie and that it matches the `state` query parameter.
     public static func verify(cookie: String?, state: String?, secret: String, now: Date) -> OAuthState? {
-        guard let cookie, let state, !state.isEmpty else { return nil }
-        let parts = cookie.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let signature = Base64URL.decode(String(parts[1])) else { return nil }
-        let body = String(parts[0])
-        guard ConstantTime.equal(signature, mac(body, secret: secret)),
-            let json = Base64URL.decode(body),
-            let payload = try? JSONDecoder().decode(Payload.self, from: Data(json))
+        guard let cookie, let state, !state.isEmpty,
+            let payload = SignedToken<Payload>(verifying: cookie, with: key(secret: secret))?.payload
         else { return nil }
         let expiresAt = Date(timeIntervalSince1970: TimeInterval(payload.e))
         guard expiresAt > now, ConstantTime.equal(Array(payload.n.utf8), Array(state.utf8)) else { return nil }
         return OAuthState(nonce: payload.n, redirectPath: payload.r, expiresAt: expiresAt)
     }
 
-    private static func mac(_ body: String, secret: String) -> [UInt8] {
-        let key = SymmetricKey(data: Data(("oauth-state:" + secret).utf8))
-        return Array(HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: key))
+    private static func key(secret: String) -> SignedTokenKey {
+        SignedTokenKey(secret: secret, purpose: tokenPurpose)
     }
 }
 

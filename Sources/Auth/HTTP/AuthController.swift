@@ -48,17 +48,35 @@ public struct AuthController: Sendable {
             request.uri.queryParameters["redirect"].map(String.init), frontendURL: configuration.frontendURL)
         let state = OAuthState.make(redirectPath: redirectPath, now: now())
         let scope = configuration.requiredGuildID == nil ? "identify" : "identify guilds"
-        let query = FormEncoding.encode([
-            ("client_id", discordConfig.clientID), ("redirect_uri", discordConfig.redirectURI),
-            ("response_type", "code"), ("scope", scope), ("state", state.nonce), ("prompt", "consent"),
-        ])
-        var response = Response(status: .temporaryRedirect, headers: [.location: discordConfig.authorizeURL + "?" + query])
+        let query = try URLEncodedFormEncoder().encodeForm(
+            AuthorizeQuery(
+                clientID: discordConfig.clientID, redirectURI: discordConfig.redirectURI, responseType: "code",
+                scope: scope, state: state.nonce, prompt: "consent"))
+        var response = Response(
+            status: .temporaryRedirect, headers: [.location: discordConfig.authorizeURL + "?" + query])
         response.setCookie(
             Cookie(
                 name: OAuthState.cookieName, value: state.cookieValue(secret: configuration.sessionSecret),
                 maxAge: Int(OAuthState.lifetime), path: "/auth/discord", secure: configuration.secureCookies,
                 httpOnly: true, sameSite: .lax))
         return response
+    }
+
+    /// The query of Discord's authorize URL.
+    struct AuthorizeQuery: Encodable {
+        let clientID: String
+        let redirectURI: String
+        let responseType: String
+        let scope: String
+        let state: String
+        let prompt: String
+
+        enum CodingKeys: String, CodingKey {
+            case scope, state, prompt
+            case clientID = "client_id"
+            case redirectURI = "redirect_uri"
+            case responseType = "response_type"
+        }
     }
 
     @Sendable func callback(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -68,24 +86,25 @@ public struct AuthController: Sendable {
             secret: configuration.sessionSecret, now: now())
         guard let state else {
             context.logger.notice("sign-in refused: missing, expired or tampered OAuth state")
-            return frontendError("invalid_state", "The sign-in link expired or was tampered with. Please try again.")
+            return try frontendError(
+                "invalid_state", "The sign-in link expired or was tampered with. Please try again.")
         }
         if let error = query["error"] {
             let denied = error == "access_denied"
-            return frontendError(
+            return try frontendError(
                 denied ? "access_denied" : "discord_error",
                 denied ? "Discord sign-in was cancelled." : "Discord refused the sign-in request.",
                 redirectPath: state.redirectPath)
         }
         guard let code = query["code"].map(String.init), !code.isEmpty, code.count <= 512, let discord else {
-            return frontendError("invalid_request", "Discord did not return an authorization code.")
+            return try frontendError("invalid_request", "Discord did not return an authorization code.")
         }
         do {
             let accessToken = try await discord.exchangeCode(code)
             let discordUser = try await discord.currentUser(accessToken)
             if let refusal = try await signInRefusal(for: discordUser, accessToken: accessToken, discord: discord) {
                 context.logger.notice("sign-in refused", metadata: ["discord_id": .string(discordUser.id)])
-                return frontendError("not_allowed", refusal, redirectPath: state.redirectPath)
+                return try frontendError("not_allowed", refusal, redirectPath: state.redirectPath)
             }
             let user = try await repository.upsertUser(
                 discordID: discordUser.id, username: discordUser.username, globalName: discordUser.globalName,
@@ -94,7 +113,7 @@ public struct AuthController: Sendable {
         } catch let error as DiscordError {
             context.logger.warning("Discord sign-in failed", metadata: ["error": .string(error.description)])
             let code = error.kind == .rejected ? "discord_rejected" : "discord_unavailable"
-            return frontendError(code, "Discord could not complete the sign-in. Please try again.")
+            return try frontendError(code, "Discord could not complete the sign-in. Please try again.")
         }
     }
 
@@ -221,22 +240,33 @@ public struct AuthController: Sendable {
     ) async throws -> Response {
         let token = try await sessions.create(
             userID: user.id, userAgent: request.headers[.userAgent], clientIP: context.remoteAddress)
-        var pairs = [("token", token)]
-        if let redirectPath { pairs.append(("redirect", redirectPath)) }
-        var response = frontendRedirect(pairs)
+        var response = try frontendRedirect(FrontendCallback(token: token, redirect: redirectPath))
         response.setCookie(sessions.cookie(token: token))
         context.logger.info("signed in", metadata: ["user_id": .string(user.id.uuidString.lowercased())])
         return response
     }
 
-    func frontendError(_ code: String, _ message: String, redirectPath: String? = nil) -> Response {
-        var pairs = [("error", code), ("error_description", message)]
-        if let redirectPath { pairs.append(("redirect", redirectPath)) }
-        return frontendRedirect(pairs)
+    func frontendError(_ code: String, _ message: String, redirectPath: String? = nil) throws -> Response {
+        try frontendRedirect(FrontendCallback(error: code, errorDescription: message, redirect: redirectPath))
     }
 
-    func frontendRedirect(_ pairs: [(String, String)]) -> Response {
-        let target = configuration.frontendURL.absoluteString + "/auth/callback?" + FormEncoding.encode(pairs)
+    /// The query of the frontend's `/auth/callback`: a session token on success, an error otherwise, and where to
+    /// go next. Absent fields are left out of the query.
+    struct FrontendCallback: Encodable {
+        var token: String?
+        var error: String?
+        var errorDescription: String?
+        var redirect: String?
+
+        enum CodingKeys: String, CodingKey {
+            case token, error, redirect
+            case errorDescription = "error_description"
+        }
+    }
+
+    func frontendRedirect(_ callback: FrontendCallback) throws -> Response {
+        let query = try URLEncodedFormEncoder().encodeForm(callback)
+        let target = configuration.frontendURL.absoluteString + "/auth/callback?" + query
         var response = Response(status: .temporaryRedirect, headers: [.location: target])
         // The state cookie is single-use.
         response.setCookie(

@@ -1,8 +1,7 @@
-import Crypto
 import Foundation
 import MediaVaultCore
 
-/// Proof that a viewer entered a share link's password: `base64url(payload).base64url(HMAC)`, carried in a
+/// Proof that a viewer entered a share link's password: a `SignedToken` (`base64url(JSON).base64url(HMAC)`) in a
 /// short-lived cookie (the page) or the `X-Share-Unlock` header (custom frontends). Stateless, so every replica
 /// accepts it; it names the link and the password hash it was issued for, so revoking the link or changing its
 /// password ends it.
@@ -17,7 +16,11 @@ struct UnlockPass: Equatable {
         "mv_share_" + linkID.lowercasedString.replacingOccurrences(of: "-", with: "").prefix(16)
     }
 
-    private struct Payload: Codable {
+    /// Tokens of this purpose verify only as unlock passes.
+    static let tokenPurpose = "share-unlock"
+
+    /// Short field names keep the cookie and header small.
+    private struct Payload: Codable, Sendable {
         let l: UUID
         let p: String
         let e: Int64
@@ -25,31 +28,27 @@ struct UnlockPass: Equatable {
 
     func encoded(secret: String) -> String {
         let payload = Payload(l: linkID, p: passwordFingerprint, e: Int64(expiresAt.timeIntervalSince1970))
-        let body = Base64URL.encode((try? JSONEncoder().encode(payload)) ?? Data())
-        return body + "." + Base64URL.encode(Self.mac(body, secret: secret))
+        // Strings, ids and integers always encode; were it ever to fail, an empty value simply never verifies.
+        return (try? SignedToken(payload).encoded(with: Self.key(secret: secret))) ?? ""
     }
 
     /// The pass if `value` is authentic, unexpired and issued for this link and this password.
     static func verify(
         _ value: String?, linkID: UUID, passwordHash: String, secret: String, now: Date
     ) -> UnlockPass? {
-        guard let value, value.utf8.count < 1024 else { return nil }
-        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let signature = Base64URL.decode(String(parts[1])) else { return nil }
-        let body = String(parts[0])
-        guard ConstantTime.equal(signature, mac(body, secret: secret)), let json = Base64URL.decode(body),
-            let payload = try? JSONDecoder().decode(Payload.self, from: Data(json))
+        guard let value, let payload = SignedToken<Payload>(verifying: value, with: key(secret: secret))?.payload
         else { return nil }
         let pass = UnlockPass(
-            linkID: payload.l, passwordFingerprint: payload.p, expiresAt: Date(timeIntervalSince1970: TimeInterval(payload.e)))
+            linkID: payload.l, passwordFingerprint: payload.p,
+            expiresAt: Date(timeIntervalSince1970: TimeInterval(payload.e)))
+        let expectedFingerprint = SharePassword.fingerprint(passwordHash)
         guard pass.linkID == linkID, pass.expiresAt > now,
-            ConstantTime.equal(Array(pass.passwordFingerprint.utf8), Array(SharePassword.fingerprint(passwordHash).utf8))
+            ConstantTime.equal(Array(pass.passwordFingerprint.utf8), Array(expectedFingerprint.utf8))
         else { return nil }
         return pass
     }
 
-    private static func mac(_ body: String, secret: String) -> [UInt8] {
-        let key = SymmetricKey(data: Data(("share-unlock:" + secret).utf8))
-        return Array(HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: key))
+    private static func key(secret: String) -> SignedTokenKey {
+        SignedTokenKey(secret: secret, purpose: tokenPurpose)
     }
 }

@@ -10,6 +10,8 @@ struct ShareController: Sendable {
     let shared: SharedCollections
     /// Where presigned storage URLs point, for the page's Content-Security-Policy.
     let storageOrigin: String?
+    /// Parsed once when the module starts; every page a request renders shares them.
+    let pageTemplates: SharePageTemplates
 
     func register(on router: Router<AppRequestContext>) {
         router.get("s/:token", use: page)
@@ -87,7 +89,7 @@ struct ShareController: Sendable {
             // The page's links are relative to `/s/<token>`; with a trailing slash they would resolve elsewhere.
             return Response(status: .permanentRedirect, headers: [.location: "../" + token])
         }
-        let page = SharePage(token: token, nonce: RandomToken.generate(byteCount: 16))
+        let page = SharePage(token: token, nonce: RandomToken.generate(byteCount: 16), templates: pageTemplates)
         switch try await shared.resolve(token: token, request: request) {
         case .unknown:
             return html(page.message(title: "Link not found", text: "This share link does not exist. Check that it was copied completely."), status: .notFound, page: page)
@@ -125,7 +127,7 @@ struct ShareController: Sendable {
     /// The password form posts here; success redirects back to the page with the unlock cookie set.
     @Sendable func unlockForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         let token = try token(context)
-        let page = SharePage(token: token, nonce: RandomToken.generate(byteCount: 16))
+        let page = SharePage(token: token, nonce: RandomToken.generate(byteCount: 16), templates: pageTemplates)
         let access: ShareAccess
         do {
             access = try await lockedOrOpen(token: token, request: request)
@@ -136,7 +138,7 @@ struct ShareController: Sendable {
             return Response(status: .seeOther, headers: [.location: page.selfReference])
         }
         let body = try await request.body.collect(upTo: 4096)
-        let password = Self.formField("password", in: String(buffer: body)) ?? ""
+        let password = PasswordForm(decoding: String(buffer: body))?.password ?? ""
         do {
             let pass = try await shared.unlock(access, password: password, clientAddress: context.clientAddress)
             var response = Response(status: .seeOther, headers: [.location: page.selfReference])
@@ -210,17 +212,17 @@ struct ShareController: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// One field of an `application/x-www-form-urlencoded` body.
-    static func formField(_ name: String, in body: String) -> String? {
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2 else { continue }
-            let key = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-            if key == name {
-                return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-            }
+    /// The share page's password form, an `application/x-www-form-urlencoded` body.
+    struct PasswordForm: Decodable {
+        /// `nil` when the form has no `password` field.
+        let password: String?
+
+        /// `nil` when `body` is not a well-formed form (bad percent-encoding, a repeated field): the caller treats
+        /// that like a missing password.
+        init?(decoding body: String) {
+            guard let form = try? URLEncodedFormDecoder().decode(Self.self, from: body) else { return nil }
+            self = form
         }
-        return nil
     }
 }
 
