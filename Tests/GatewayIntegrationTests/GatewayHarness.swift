@@ -55,7 +55,7 @@ final class GatewayHarness: Sendable {
         if let other {
             (database, discord) = (other.database, other.discord)
         } else {
-            database = try await TestPostgres.createDatabase()
+            database = try await TestPostgres.createMigratedDatabase(gatewayMigrations)
             discord = try await FakeDiscord.start()
         }
         let environment = Self.environment(database: database, discord: discord, extra: extraEnvironment)
@@ -134,7 +134,10 @@ final class GatewayHarness: Sendable {
         _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [],
         body: String? = nil, bytes: [UInt8]? = nil
     ) async throws -> Reply {
-        let url = path.hasPrefix("http") ? path.replacingOccurrences(of: Self.apiBaseURL, with: baseURL) : baseURL + path
+        // Only a leading API base is this gateway: the same text inside a query (a `redirect_uri`) must stay as it is.
+        let url =
+            path.hasPrefix(Self.apiBaseURL)
+            ? baseURL + path.dropFirst(Self.apiBaseURL.count) : path.hasPrefix("http") ? path : baseURL + path
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -172,13 +175,15 @@ final class GatewayHarness: Sendable {
         as userID: String, redirect: String? = nil, deny: Bool = false,
         tamper: ((inout String, inout String?) -> Void)? = nil
     ) async throws -> SignInResult {
-        let loginPath = "/auth/discord/login" + (redirect.map { "?redirect=" + FormEncoding.escape($0) } ?? "")
+        // Escaping everything but letters and digits keeps any redirect, hostile ones included, a single query value.
+        let escaped = redirect.map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0 }
+        let loginPath = "/auth/discord/login" + (escaped.map { "?redirect=" + $0 } ?? "")
         let login = try await request(.GET, loginPath)
         precondition(login.status == 307, "login answered \(login.status)")
         var stateCookie = Self.cookies(login)["mv_oauth_state"]
         let consent = try await request(.GET, login.header("Location")! + (deny ? "&deny=1" : "&login_as=\(userID)"))
         precondition(consent.status == 302, "fake authorize answered \(consent.status)")
-        var callback = consent.header("Location")!.replacingOccurrences(of: Self.apiBaseURL, with: baseURL)
+        var callback = consent.header("Location")!
         tamper?(&callback, &stateCookie)
         let reply = try await request(
             .GET, callback, headers: stateCookie.map { [("Cookie", "mv_oauth_state=\($0)")] } ?? [])
