@@ -57,11 +57,11 @@ struct SharePageTests {
         // `"` + U+0301 is one Character, which swift-mustache alone would pass through unescaped.
         let title = "x\"\u{301} autofocus onfocus=y"
         let html = gallery([Self.item(title: title)])
-        #expect(html.contains("aria-label=\"x&quot; autofocus onfocus=y\""))
+        #expect(html.contains("aria-label=\"x&quot;\u{301} autofocus onfocus=y\""))
         let quoteWithMark = "\"\u{301}"
         #expect(!html.contains(quoteWithMark))
-        #expect(SharePage.escapable("Ünïcödé e\u{301} ✓") == "Ünïcödé e\u{301} ✓", "marks on letters stay")
-        #expect(SharePage.escapable("plain & simple") == "plain & simple")
+        #expect(ShareHTML().escapeText("Ünïcödé e\u{301} ✓") == "Ünïcödé e\u{301} ✓", "marks on letters stay")
+        #expect(ShareHTML().escapeText("plain & simple <b>") == "plain &amp; simple &lt;b&gt;")
     }
 
     @Test("a ready video plays: the processed HEVC stream first, then the original")
@@ -192,6 +192,48 @@ struct SharePageTests {
         #expect(!expired.contains("<form") && !expired.contains("<figure"))
         let missing = page.message(title: "Link not found", text: "This share link does not exist.")
         #expect(missing.contains("<h1>Link not found</h1><p>This share link does not exist.</p>"))
+    }
+
+    @Test("rendered items are reused across pages, and any change to an item renders it anew")
+    func renderedItemsAreCached() {
+        let templates = SharePageTemplates.bundled()
+        let page = SharePage(token: "tok", nonce: "n1", templates: templates)
+        let ready = Self.item("c1", status: .ready, processed: true)
+        let first = page.gallery(
+            title: "T", description: "", pageNumber: 1, pageCount: 1, total: 1, items: [ready], allowDownload: false,
+            expiresAt: nil)
+        #expect(templates.renderedItemCount == 1)
+        // Another request (another nonce) with the same item: served from the cache, the same HTML.
+        let again = SharePage(token: "tok", nonce: "n2", templates: templates).gallery(
+            title: "T", description: "", pageNumber: 1, pageCount: 1, total: 1, items: [ready], allowDownload: false,
+            expiresAt: nil)
+        #expect(templates.renderedItemCount == 1)
+        #expect(again.replacingOccurrences(of: "n2", with: "n1") == first)
+        // The same media once it failed, or shown with downloads, or under another link: each its own entry.
+        let failed = page.gallery(
+            title: "T", description: "", pageNumber: 1, pageCount: 1, total: 1,
+            items: [Self.item("c1", status: .failed)], allowDownload: false, expiresAt: nil)
+        #expect(failed.contains("could not be processed") && !failed.contains("<video"))
+        _ = page.gallery(
+            title: "T", description: "", pageNumber: 1, pageCount: 1, total: 1, items: [ready], allowDownload: true,
+            expiresAt: nil)
+        _ = SharePage(token: "other", nonce: "n", templates: templates).gallery(
+            title: "T", description: "", pageNumber: 1, pageCount: 1, total: 1, items: [ready], allowDownload: false,
+            expiresAt: nil)
+        #expect(templates.renderedItemCount == 4)
+    }
+
+    @Test("the fragment cache stays within its bound and renders only on a miss")
+    func fragmentCacheIsBounded() {
+        let cache = FragmentCache<Int>(limit: 3)
+        var made = 0
+        for key in [1, 2, 1, 2, 3, 1] {
+            #expect(cache.value(for: key) { made += 1; return "f\($0)" } == "f\(key)")
+        }
+        #expect(made == 3)
+        for key in 4..<10 { _ = cache.value(for: key) { "f\($0)" } }
+        #expect(cache.count <= 3)
+        #expect(cache.value(for: 9) { _ in "stale" } == "f9")
     }
 
     @Test("templates that are missing or do not parse are refused, naming the template")

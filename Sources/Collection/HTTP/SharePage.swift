@@ -9,6 +9,12 @@ struct SharePageTemplates: Sendable {
     let gallery: MustacheTemplate
     let message: MustacheTemplate
     let passwordForm: MustacheTemplate
+    let item: MustacheTemplate
+    /// Items already rendered, shared by every request: a link's viewers see the same items again and again.
+    fileprivate let renderedItems = FragmentCache<SharePage.ItemView>(limit: 20_000)
+
+    /// How many rendered items are kept.
+    var renderedItemCount: Int { renderedItems.count }
 
     static let names = ["share-head", "share-item", "share-gallery", "share-message", "share-password"]
 
@@ -31,6 +37,8 @@ struct SharePageTemplates: Sendable {
     /// Parses templates given by name; a missing one is an error (a partial that is not there would silently
     /// render as nothing).
     static func load(_ sources: [String: String]) throws -> SharePageTemplates {
+        // Before parsing: the templates name it in their CONTENT_TYPE pragma.
+        MustacheContentTypes.register(ShareHTML(), named: ShareHTML.name)
         var parsed: [String: MustacheTemplate] = [:]
         for name in names {
             guard let source = sources[name] else { throw TemplateError(file: name, underlying: MissingTemplate()) }
@@ -42,8 +50,17 @@ struct SharePageTemplates: Sendable {
         }
         // Partials are included by these names (`{{> share-head}}`).
         return SharePageTemplates(
-            library: MustacheLibrary(templates: parsed), gallery: parsed["share-gallery"]!,
-            message: parsed["share-message"]!, passwordForm: parsed["share-password"]!)
+            library: MustacheLibrary(templates: parsed),
+            gallery: parsed["share-gallery"]!,
+            message: parsed["share-message"]!,
+            passwordForm: parsed["share-password"]!,
+            item: parsed["share-item"]!
+        )
+    }
+
+    /// One gallery item's HTML: escaped by the item template, so the gallery inserts it as it is.
+    fileprivate func render(_ view: SharePage.ItemView) -> String {
+        renderedItems.value(for: view) { item.render($0, library: library) }
     }
 
     struct MissingTemplate: Error, CustomStringConvertible {
@@ -55,6 +72,65 @@ struct SharePageTemplates: Sendable {
         let file: String
         let underlying: any Error
         var description: String { "\(file): \(underlying)" }
+    }
+}
+
+/// Rendered gallery items by everything they show. An item's HTML depends only on its view (which includes the
+/// link's token and whether downloads are allowed), so it can be reused across requests for as long as nothing about
+/// the item changes; a change makes a different view, hence a different entry. Bounded: when full it starts over.
+final class FragmentCache<Key: Hashable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Key: String] = [:]
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// The cached fragment for `key`, made by `make` on a miss. Two requests missing at once both render; the
+    /// result is the same either way.
+    func value(for key: Key, make: (Key) -> String) -> String {
+        if let cached = lock.withLock({ entries[key] }) { return cached }
+        let fragment = make(key)
+        lock.withLock {
+            if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+            entries[key] = fragment
+        }
+        return fragment
+    }
+
+    var count: Int { lock.withLock { entries.count } }
+}
+
+/// HTML escaping for every `{{variable}}` of the share page's templates (their `CONTENT_TYPE` pragma names it).
+///
+/// Mustache's own HTML type escapes `Character` by `Character`: slow on a page of hundreds of items, and blind to a
+/// quote that a combining mark makes part of a larger `Character`. This works on UTF-8 bytes, where multi-byte
+/// sequences never contain ASCII bytes, so exactly `& < > " '` change; text without them is returned as it is.
+struct ShareHTML: MustacheContentType {
+    static let name = "SHARE_HTML"
+
+    func escapeText(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.contains(where: Self.needsEscaping) else { return text }
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(utf8.count + 32)
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): escaped.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): escaped.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): escaped.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\""): escaped.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "'"): escaped.append(contentsOf: "&#39;".utf8)
+            default: escaped.append(byte)
+            }
+        }
+        return String(decoding: escaped, as: UTF8.self)
+    }
+
+    private static func needsEscaping(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+            || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
     }
 }
 
@@ -89,37 +165,51 @@ struct SharePage: Sendable {
 
     /// One page of the gallery; `total` counts every item viewers may see, over all pages.
     func gallery(
-        title: String, description: String, pageNumber: Int, pageCount: Int, total: Int, items: [Item],
-        allowDownload: Bool, expiresAt: Date?
+        title: String,
+        description: String,
+        pageNumber: Int,
+        pageCount: Int,
+        total: Int,
+        items: [Item],
+        allowDownload: Bool,
+        expiresAt: Date?
     ) -> String {
         var meta = "\(total) \(total == 1 ? "item" : "items")"
         if pageCount > 1 { meta += " · page \(pageNumber) of \(pageCount)" }
         if let expiresAt { meta += " · link expires \(Self.day(expiresAt))" }
         let view = GalleryView(
-            title: Self.escapable(title), nonce: nonce,
-            description: description.isEmpty ? nil : Self.escapable(description), meta: meta,
-            isCollectionEmpty: total == 0, isPageEmpty: total > 0 && items.isEmpty,
-            items: items.map { itemView($0, allowDownload: allowDownload) }, isPaged: pageCount > 1,
+            title: title,
+            nonce: nonce,
+            description: description.isEmpty ? nil : description,
+            meta: meta,
+            isCollectionEmpty: total == 0,
+            isPageEmpty: total > 0 && items.isEmpty,
+            itemsHTML: items.map { templates.render(itemView($0, allowDownload: allowDownload)) }.joined(),
+            isPaged: pageCount > 1,
             previousPage: pageNumber > 1 ? min(pageNumber - 1, pageCount) : nil,
-            nextPage: pageNumber < pageCount ? pageNumber + 1 : nil)
+            nextPage: pageNumber < pageCount ? pageNumber + 1 : nil
+        )
         return templates.gallery.render(view, library: templates.library)
     }
 
     func passwordForm(error: String?) -> String {
         let view = PasswordView(
-            title: "Password required", nonce: nonce, error: error.map(Self.escapable),
-            action: Self.escapable(selfReference))
+            title: "Password required",
+            nonce: nonce,
+            error: error,
+            action: selfReference
+        )
         return templates.passwordForm.render(view, library: templates.library)
     }
 
     func message(title: String, text: String) -> String {
-        let view = MessageView(title: Self.escapable(title), nonce: nonce, text: Self.escapable(text))
+        let view = MessageView(title: title, nonce: nonce, text: text)
         return templates.message.render(view, library: templates.library)
     }
 
     private func itemView(_ item: Item, allowDownload: Bool) -> ItemView {
         let kind = item.mimeType.split(separator: "/").first.map(String.init) ?? ""
-        let base = Self.escapable(selfReference) + "/items/" + Self.escapable(item.id)
+        let base = selfReference + "/items/" + item.id
         let preview: Preview
         var isProcessing = false
         var isFailed = false
@@ -141,40 +231,23 @@ struct SharePage: Sendable {
         default: preview = .placeholder
         }
         return ItemView(
-            id: Self.escapable(item.id), title: Self.escapable(item.title), kind: Self.escapable(kind),
-            mimeType: Self.escapable(item.mimeType), base: base,
-            showsPlayer: preview == .player, showsStill: preview == .still, showsImage: preview == .image,
-            showsAudio: preview == .audio, showsPlaceholder: preview == .placeholder,
-            poster: item.hasThumbnail ? base + "/thumbnail" : nil, hasStream: item.hasProcessedVideo,
-            duration: item.durationSeconds.map(Self.clock), isProcessing: isProcessing, isFailed: isFailed,
-            showsDownload: allowDownload)
-    }
-
-    /// swift-mustache escapes `Character` by `Character`, and a Swift `Character` is a whole grapheme cluster: a
-    /// combining mark after `"` (or a prepended mark before it) makes one `Character` that is not `"`, is left as it
-    /// is, and ends the attribute around it. A mark on `& < > " '` means nothing as text, so it is dropped, leaving
-    /// the bare character for Mustache to escape.
-    static func escapable(_ text: String) -> String {
-        // ASCII clusters only as "\r\n", which holds nothing to escape: most strings return here.
-        guard text.utf8.contains(where: { $0 >= 0x80 }), text.contains(where: { markup(in: $0) != nil }) else {
-            return text
-        }
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            if let scalar = markup(in: character) {
-                result.unicodeScalars.append(scalar)
-            } else {
-                result.append(character)
-            }
-        }
-        return result
-    }
-
-    /// The markup character inside a cluster of several scalars, if there is one.
-    private static func markup(in character: Character) -> Unicode.Scalar? {
-        guard character.unicodeScalars.count > 1 else { return nil }
-        return character.unicodeScalars.first { "&<>\"'".unicodeScalars.contains($0) }
+            id: item.id,
+            title: item.title,
+            kind: kind,
+            mimeType: item.mimeType,
+            base: base,
+            showsPlayer: preview == .player,
+            showsStill: preview == .still,
+            showsImage: preview == .image,
+            showsAudio: preview == .audio,
+            showsPlaceholder: preview == .placeholder,
+            poster: item.hasThumbnail ? base + "/thumbnail" : nil,
+            hasStream: item.hasProcessedVideo,
+            duration: item.durationSeconds.map(Self.clock),
+            isProcessing: isProcessing,
+            isFailed: isFailed,
+            showsDownload: allowDownload
+        )
     }
 
     static func day(_ date: Date) -> String {
@@ -196,20 +269,45 @@ struct SharePage: Sendable {
 extension SharePage {
     fileprivate enum Preview { case player, still, image, audio, placeholder }
 
-    fileprivate struct GalleryView {
+    fileprivate final class GalleryView {
         let title: String
         let nonce: String
         let description: String?
         let meta: String
         let isCollectionEmpty: Bool
         let isPageEmpty: Bool
-        let items: [ItemView]
+        /// The rendered (escaped) items, in order.
+        let itemsHTML: String
         let isPaged: Bool
         let previousPage: Int?
         let nextPage: Int?
+
+        init(
+            title: String,
+            nonce: String,
+            description: String?,
+            meta: String,
+            isCollectionEmpty: Bool,
+            isPageEmpty: Bool,
+            itemsHTML: String,
+            isPaged: Bool,
+            previousPage: Int?,
+            nextPage: Int?
+        ) {
+            self.title = title
+            self.nonce = nonce
+            self.description = description
+            self.meta = meta
+            self.isCollectionEmpty = isCollectionEmpty
+            self.isPageEmpty = isPageEmpty
+            self.itemsHTML = itemsHTML
+            self.isPaged = isPaged
+            self.previousPage = previousPage
+            self.nextPage = nextPage
+        }
     }
 
-    fileprivate struct ItemView {
+    fileprivate struct ItemView: Hashable {
         let id: String
         let title: String
         /// The MIME type's first part, as the figure's class.
@@ -231,22 +329,45 @@ extension SharePage {
         let showsDownload: Bool
     }
 
-    fileprivate struct PasswordView {
+    fileprivate final class PasswordView {
         let title: String
         let nonce: String
         let error: String?
         let action: String
+
+        init(
+            title: String,
+            nonce: String,
+            error: String?,
+            action: String
+        ) {
+            self.title = title
+            self.nonce = nonce
+            self.error = error
+            self.action = action
+        }
     }
 
-    fileprivate struct MessageView {
+    fileprivate final class MessageView {
         let title: String
         let nonce: String
         let text: String
+
+        init(
+            title: String,
+            nonce: String,
+            text: String
+        ) {
+            self.title = title
+            self.nonce = nonce
+            self.text = text
+        }
     }
 }
 
 // Lookups by name instead of through `Mirror`, which swift-mustache would otherwise build for every variable of every
-// item: the page renders in a fraction of the time.
+// item. The page views are classes because every lookup copies the view out of an `Any`: a reference is one retain,
+// a struct of a dozen strings a dozen. Items stay values: they are the keys of the rendered-items cache.
 extension SharePage.GalleryView: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
@@ -256,7 +377,7 @@ extension SharePage.GalleryView: MustacheParent {
         case "meta": return meta
         case "isCollectionEmpty": return isCollectionEmpty
         case "isPageEmpty": return isPageEmpty
-        case "items": return items
+        case "itemsHTML": return itemsHTML
         case "isPaged": return isPaged
         case "previousPage": return previousPage
         case "nextPage": return nextPage
