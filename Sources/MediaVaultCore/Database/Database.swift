@@ -1,5 +1,6 @@
 import Logging
 import NIOSSL
+import NIOConcurrencyHelpers
 import PostgresNIO
 
 /// The process's one PostgreSQL pool. Run `client` as a service; query through it with `PostgresQuery` interpolation.
@@ -52,18 +53,81 @@ public struct Database: Sendable {
 }
 
 /// Runs `operation`, throwing `TimeoutError` if it has not finished within `timeout`.
+///
+/// Returns at the deadline even when `operation` ignores cancellation (a query on a connection whose server went
+/// away can): it is cancelled and left to end on its own. A task group would wait for it, and a health check that
+/// waits for a hung dependency is itself hung.
 public func withTimeout<Result: Sendable>(
     _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TimeoutError(timeout: timeout)
+    let outcome = FirstOutcome<Result>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+            outcome.wait(with: continuation)
+            let work = Task {
+                do {
+                    outcome.resolve(.success(try await operation()))
+                } catch {
+                    outcome.resolve(.failure(error))
+                }
+            }
+            let deadline = Task {
+                try await Task.sleep(for: timeout)
+                outcome.resolve(.failure(TimeoutError(timeout: timeout)))
+                work.cancel()
+            }
+            outcome.onResolved { deadline.cancel() }
         }
-        defer { group.cancelAll() }
-        guard let result = try await group.next() else { throw TimeoutError(timeout: timeout) }
-        return result
+    } onCancel: {
+        outcome.resolve(.failure(CancellationError()))
+    }
+}
+
+/// Resumes one continuation with whichever result arrives first; later ones are dropped.
+private final class FirstOutcome<Result: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Result, any Error>?
+        var early: Swift.Result<Result, any Error>?
+        var done = false
+        var cleanup: (@Sendable () -> Void)?
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func wait(with continuation: CheckedContinuation<Result, any Error>) {
+        let early = state.withLockedValue { state -> Swift.Result<Result, any Error>? in
+            if let early = state.early { return early }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func resolve(_ result: Swift.Result<Result, any Error>) {
+        let (continuation, cleanup) = state.withLockedValue {
+            state -> (CheckedContinuation<Result, any Error>?, (@Sendable () -> Void)?) in
+            guard !state.done else { return (nil, nil) }
+            state.done = true
+            guard let continuation = state.continuation else {
+                // Cancelled before the continuation was installed.
+                state.early = result
+                return (nil, state.cleanup)
+            }
+            state.continuation = nil
+            return (continuation, state.cleanup)
+        }
+        continuation?.resume(with: result)
+        cleanup?()
+    }
+
+    /// Runs `cleanup` once resolved (at once if already).
+    func onResolved(_ cleanup: @escaping @Sendable () -> Void) {
+        let done = state.withLockedValue { state -> Bool in
+            if state.done { return true }
+            state.cleanup = cleanup
+            return false
+        }
+        if done { cleanup() }
     }
 }
 
