@@ -19,7 +19,8 @@ public struct MediaProbe: Sendable {
         self.logger = logger
     }
 
-    /// Probes `file`; throws `.invalidInput` (with ffprobe's reason) when it isn't readable media.
+    /// Probes `file` with its input opened under `InputPolicy`; throws `.invalidInput` (with ffprobe's reason, or
+    /// the policy's) when it isn't readable media or is refused (a playlist, a concat list, a URL).
     public func probe(_ file: URL, timeout: Duration = .seconds(60)) async throws -> ProbeResult {
         guard file.isFileURL else {
             throw TranscodingError.invalidInput.with(reason: "not a file URL: \(file)")
@@ -27,12 +28,15 @@ public struct MediaProbe: Sendable {
         let path = file.standardizedFileURL.path
         let outcome = try await runner.run(
             executable: tools.ffprobe,
-            arguments: ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path],
+            arguments: ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
+                + InputPolicy.inputArguments(for: file),
             // Real probe output is a few KiB; the cap only stops a pathological file from eating memory.
             stdout: .collect(limit: 16 << 20),
             timeout: timeout)
         guard outcome.succeeded else {
-            let reason = FFmpegDiagnostics.reason(from: outcome.stderrTail, paths: [path])
+            let reason =
+                InputPolicy.refusal(in: outcome.stderrTail)
+                ?? FFmpegDiagnostics.reason(from: outcome.stderrTail, paths: [path])
                 ?? "ffprobe exited with status \(outcome.exitStatus)"
             logger.debug("ffprobe failed", metadata: ["file": "\(path)", "reason": "\(reason)"])
             throw TranscodingError.invalidInput.with(

@@ -26,6 +26,8 @@ struct ProcessOutcome: Sendable {
     var stdoutOverflowed: Bool
     /// Last lines of stderr, oldest first.
     var stderrTail: [String]
+    /// Wall time from launch until the exit was seen.
+    var runTime: Duration = .zero
 
     var succeeded: Bool { exitStatus == 0 && !killedBySignal }
 }
@@ -39,13 +41,21 @@ struct ProcessRunner: Sendable {
     var terminationGrace: Duration = .seconds(2)
     /// Test hook: sees each child's pid right after launch.
     var onLaunch: (@Sendable (Int32) -> Void)?
+    /// Limits each child runs under, through prlimit and nice; nil starts tools directly.
+    var limits: ToolLimits?
+    /// prlimit's path, consulted only when `limits` is set.
+    var prlimitPath = ToolPaths.onPath.prlimit
+    /// nice's path, consulted only when `limits` is set.
+    var nicePath = ToolPaths.onPath.nice
 
-    /// Runs `executable` to completion; throws `.toolMissing`, `.timedOut` or `.cancelled`, else returns the outcome.
+    /// Runs `executable` to completion; throws `.toolMissing`, `.timedOut`, `.cancelled`, `.resourceLimit` (a limit
+    /// stopped it) or `.invalidInput` (invalid limits), else returns the outcome.
     func run(
         executable: String, arguments: [String], stdout: StdoutHandling, timeout: Duration
     ) async throws -> ProcessOutcome {
         let control = RunControl(grace: terminationGrace)
         try Task.checkCancellation(orThrow: .cancelled)
+        let invocation = try command(executable: executable, arguments: arguments)
         let outcome = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessOutcome, Error>) in
                 // Launch from a fresh thread with an empty signal mask. On Linux, Foundation's Process passes the
@@ -55,8 +65,8 @@ struct ProcessRunner: Sendable {
                 let launcher = Thread {
                     Self.unblockAllSignals()
                     launch(
-                        executable: executable, arguments: arguments, stdout: stdout, timeout: timeout,
-                        control: control
+                        executable: invocation.executable, arguments: invocation.arguments, stdout: stdout,
+                        timeout: timeout, control: control
                     ) { continuation.resume(with: $0) }
                 }
                 launcher.name = "tool-launch"
@@ -72,7 +82,38 @@ struct ProcessRunner: Sendable {
         case .cancelled?:
             throw TranscodingError.cancelled.with(reason: "\(Self.toolName(executable)) was cancelled")
         case nil:
+            if let limits { try Self.checkLimits(outcome, tool: Self.toolName(executable), limits: limits) }
             return outcome
+        }
+    }
+
+    /// What is really started: the tool itself, or prlimit, which execs nice, which execs the tool.
+    func command(executable: String, arguments: [String]) throws -> (executable: String, arguments: [String]) {
+        guard let limits else { return (executable, arguments) }
+        // Checked here because once wrapped, a missing tool would only surface as nice's exit status 127.
+        guard FileManager.default.isExecutableFile(atPath: executable) else { throw Self.missing(executable) }
+        _ = try limits.validated()
+        for wrapper in [prlimitPath, nicePath] where !FileManager.default.isExecutableFile(atPath: wrapper) {
+            throw TranscodingError.toolMissing.with(
+                reason: "\(Self.toolName(wrapper)) not found at \"\(wrapper)\"; it applies the tool limits: install "
+                    + "util-linux and coreutils, configure ToolPaths, or run without limits")
+        }
+        let wrapped = ToolSandbox.arguments(
+            limits: limits, nice: nicePath, executable: executable, arguments: arguments)
+        return (prlimitPath, wrapped)
+    }
+
+    /// Throws when the outcome shows a limit stopping the tool, or prlimit/nice failing to start it.
+    private static func checkLimits(_ outcome: ProcessOutcome, tool: String, limits: ToolLimits) throws {
+        let processors = ProcessInfo.processInfo.activeProcessorCount
+        if let reason = ToolSandbox.limitReason(tool: tool, outcome: outcome, limits: limits, processors: processors) {
+            let details = FFmpegDiagnostics.meaningfulLines(outcome.stderrTail, paths: []).suffix(10)
+            throw TranscodingError.resourceLimit.with(
+                reason: reason, details: Array(details), exitStatus: outcome.exitStatus)
+        }
+        if let complaint = ToolSandbox.wrapperFailure(outcome) {
+            throw TranscodingError.toolMissing.with(
+                reason: "could not start \(tool) under its limits: \(complaint)", exitStatus: outcome.exitStatus)
         }
     }
 
@@ -110,6 +151,7 @@ struct ProcessRunner: Sendable {
                 status: finished.terminationStatus, signalled: finished.terminationReason == .uncaughtSignal)
             group.leave()
         }
+        let started = ContinuousClock.now
         do {
             try process.run()
         } catch {
@@ -144,7 +186,8 @@ struct ProcessRunner: Sendable {
                 .success(
                     ProcessOutcome(
                         pid: pid, exitStatus: status, killedBySignal: signalled, stdout: collected.data,
-                        stdoutOverflowed: collected.overflowed, stderrTail: stderrSink.finish())))
+                        stdoutOverflowed: collected.overflowed, stderrTail: stderrSink.finish(),
+                        runTime: control.runTime(since: started))))
             // Keep the Process object alive until here; some Foundation versions stop monitoring a freed one.
             withExtendedLifetime(process) {}
         }
@@ -237,6 +280,11 @@ final class RunControl: @unchecked Sendable {
 
     var stopReason: StopReason? { lock.withLock { reason } }
     var exitInfo: (Int32, Bool) { lock.withLock { (status, signalled) } }
+
+    /// Time from `start` until the exit was seen (or until now, if it wasn't yet).
+    func runTime(since start: ContinuousClock.Instant) -> Duration {
+        lock.withLock { (exitTime ?? ContinuousClock.now) - start }
+    }
 
     /// True when the child exited more than `interval` ago.
     func exitedLongerThan(_ interval: Duration) -> Bool {

@@ -1,20 +1,29 @@
 import Foundation
 
-/// Where ffmpeg and ffprobe live.
+/// Where ffmpeg and ffprobe live, and the prlimit and nice that start them under `ToolLimits`.
 public struct ToolPaths: Sendable, Equatable {
     /// Absolute path of ffmpeg (or the bare name when it was not found on PATH).
     public var ffmpeg: String
     /// Absolute path of ffprobe (or the bare name when it was not found on PATH).
     public var ffprobe: String
+    /// Absolute path of util-linux prlimit (or the bare name when it was not found on PATH).
+    public var prlimit: String
+    /// Absolute path of coreutils nice (or the bare name when it was not found on PATH).
+    public var nice: String
 
     /// Uses the given paths; each one left nil is looked up on `PATH` (from `environment`).
     public init(
-        ffmpeg: String? = nil, ffprobe: String? = nil,
+        ffmpeg: String? = nil, ffprobe: String? = nil, prlimit: String? = nil, nice: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.ffmpeg = ffmpeg ?? Self.locate("ffmpeg", environment: environment) ?? "ffmpeg"
         self.ffprobe = ffprobe ?? Self.locate("ffprobe", environment: environment) ?? "ffprobe"
+        self.prlimit = prlimit ?? Self.locate("prlimit", environment: environment) ?? "prlimit"
+        self.nice = nice ?? Self.locate("nice", environment: environment) ?? "nice"
     }
+
+    /// The tools found on this process's PATH, looked up once.
+    static let onPath = ToolPaths()
 
     /// First executable named `name` in the PATH directories, or nil.
     static func locate(_ name: String, environment: [String: String]) -> String? {

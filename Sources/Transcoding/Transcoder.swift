@@ -19,6 +19,8 @@ public struct ImageSize: Sendable, Equatable {
 public struct Transcoder: Sendable {
     /// Tool locations.
     public let tools: ToolPaths
+    /// Limits every ffmpeg/ffprobe run is started under; nil runs them without prlimit and nice.
+    public let limits: ToolLimits?
     /// Minimum time between two progress callbacks.
     public let progressInterval: Duration
     /// How long ffmpeg gets after SIGTERM (on timeout/cancellation) before SIGKILL.
@@ -26,52 +28,66 @@ public struct Transcoder: Sendable {
     let logger: Logger
     var runner: ProcessRunner
 
-    /// Creates a transcoder; `progressInterval` throttles callbacks, `terminationGrace` bounds shutdown.
+    /// Creates a transcoder; `limits` sandbox every tool run (needing prlimit and nice from `tools`),
+    /// `progressInterval` throttles callbacks, `terminationGrace` bounds shutdown.
     public init(
         tools: ToolPaths = ToolPaths(), logger: Logger = Logger(label: "transcoding"),
-        progressInterval: Duration = .milliseconds(500), terminationGrace: Duration = .seconds(2)
+        limits: ToolLimits? = .default, progressInterval: Duration = .milliseconds(500),
+        terminationGrace: Duration = .seconds(2)
     ) {
         self.tools = tools
+        self.limits = limits
         self.logger = logger
         self.progressInterval = progressInterval
         self.terminationGrace = terminationGrace
-        self.runner = ProcessRunner(terminationGrace: terminationGrace)
+        var runner = ProcessRunner(terminationGrace: terminationGrace)
+        runner.limits = limits
+        runner.prlimitPath = tools.prlimit
+        runner.nicePath = tools.nice
+        self.runner = runner
     }
 
-    /// Probes `file` with ffprobe; throws `.invalidInput` when it isn't readable media.
+    /// Probes `file` with ffprobe under `InputPolicy`; throws `.invalidInput` when it isn't readable media or is
+    /// refused (a playlist, a concat list, a URL), `.resourceLimit` when ffprobe hit one of `limits`.
     public func probe(_ file: URL, timeout: Duration = .seconds(60)) async throws -> ProbeResult {
         try await MediaProbe(tools: tools, runner: runner, logger: logger).probe(file, timeout: timeout)
     }
 
-    /// Checks ffmpeg/ffprobe and the libx265 encoder; throws `.toolMissing` with a clear reason.
+    /// Checks ffmpeg/ffprobe, started under `limits` (so prlimit and nice too), and the libx265 encoder; throws
+    /// `.toolMissing` with a clear reason.
     public func checkTools(timeout: Duration = .seconds(30)) async throws -> ToolReport {
         try await Transcoding.checkTools(tools, runner: runner, timeout: timeout)
     }
 
     /// Runs `plan`, reporting progress 0...100 (monotonic, throttled, 100 exactly once after success).
     ///
-    /// `progress` runs on a background thread and should return quickly. On any failure the output file is
+    /// `progress` runs on a background thread and should return quickly. On any failure every output file is
     /// removed and a `TranscodingError` is thrown: `.ffmpegFailed` (reason = ffmpeg's last error line),
-    /// `.timedOut`, `.cancelled` or `.toolMissing`.
+    /// `.invalidInput` (the input was refused by `InputPolicy`), `.resourceLimit`, `.timedOut`, `.cancelled` or
+    /// `.toolMissing`.
     public func transcode(
         plan: TranscodePlan, durationSeconds: Double?, progress: @escaping @Sendable (Double) -> Void,
         timeout: Duration = .seconds(6 * 3600)
     ) async throws {
         let reporter = ProgressReporter(durationSeconds: durationSeconds, interval: progressInterval, sink: progress)
         let started = ContinuousClock.now
+        let outputs = plan.outputs.map(\.url)
         logger.debug("ffmpeg starting", metadata: ["arguments": "\(plan.arguments.joined(separator: " "))"])
         try await runFFmpeg(
-            arguments: plan.arguments, input: plan.input, output: plan.output,
+            arguments: plan.arguments, input: plan.input, outputs: outputs,
             stdout: .lines { reporter.consume($0) }, timeout: timeout)
-        guard Self.nonEmptyFile(plan.output) else {
-            Self.removePartial(plan.output)
+        guard outputs.allSatisfy(Self.nonEmptyFile) else {
+            outputs.forEach(Self.removePartial)
             throw TranscodingError.ffmpegFailed.with(reason: "ffmpeg exited successfully but wrote no output")
         }
         reporter.finish()
+        let written = plan.outputs.map {
+            "\($0.kind.rawValue) (video \($0.video.rawValue), audio \($0.audio.rawValue))"
+        }
         logger.info(
             "transcode finished",
             metadata: [
-                "input": "\(plan.input.path)", "video": "\(plan.video.rawValue)", "audio": "\(plan.audio.rawValue)",
+                "input": "\(plan.input.path)", "outputs": "\(written.joined(separator: ", "))",
                 "elapsed": "\(ContinuousClock.now - started)",
             ])
     }
@@ -102,7 +118,7 @@ public struct Transcoder: Sendable {
     private func extractFrame(input: URL, output: URL, seek: Double?, width: Int, timeout: Duration) async throws {
         let arguments = try StillFramePlan.arguments(input: input, output: output, seekSeconds: seek, width: width)
         try await runFFmpeg(
-            arguments: arguments, input: input, output: output, stdout: .collect(limit: 64 << 10), timeout: timeout)
+            arguments: arguments, input: input, outputs: [output], stdout: .collect(limit: 64 << 10), timeout: timeout)
     }
 
     private func producedImageSize(_ output: URL, timeout: Duration) async throws -> ImageSize {
@@ -124,30 +140,36 @@ public struct Transcoder: Sendable {
         return ImageSize(width: video.displayWidth, height: video.displayHeight)
     }
 
-    /// Runs ffmpeg; on any failure removes `output` and throws a typed error.
+    /// Runs ffmpeg; on any failure removes `outputs` and throws a typed error.
     private func runFFmpeg(
-        arguments: [String], input: URL, output: URL, stdout: StdoutHandling, timeout: Duration
+        arguments: [String], input: URL, outputs: [URL], stdout: StdoutHandling, timeout: Duration
     ) async throws {
         let outcome: ProcessOutcome
+        let outputPaths = outputs.map(\.path).joined(separator: ", ")
         do {
             outcome = try await runner.run(
                 executable: tools.ffmpeg, arguments: arguments, stdout: stdout, timeout: timeout)
         } catch {
-            Self.removePartial(output)
-            logger.debug("ffmpeg stopped", metadata: ["output": "\(output.path)", "error": "\(error)"])
+            outputs.forEach(Self.removePartial)
+            logger.debug("ffmpeg stopped", metadata: ["outputs": "\(outputPaths)", "error": "\(error)"])
             throw error
         }
         guard outcome.succeeded else {
-            Self.removePartial(output)
+            outputs.forEach(Self.removePartial)
             // Only the input path is stripped: a message about the output keeps its path, which tells them apart.
             let paths = [input.standardizedFileURL.path]
+            let details = Array(FFmpegDiagnostics.meaningfulLines(outcome.stderrTail, paths: paths).suffix(10))
+            if let refusal = InputPolicy.refusal(in: outcome.stderrTail) {
+                logger.debug("ffmpeg refused the input", metadata: ["input": "\(input.path)", "reason": "\(refusal)"])
+                throw TranscodingError.invalidInput.with(
+                    reason: refusal, details: details, exitStatus: outcome.exitStatus)
+            }
             let fallback =
                 outcome.killedBySignal
                 ? "ffmpeg was killed by signal \(outcome.exitStatus)"
                 : "ffmpeg exited with status \(outcome.exitStatus)"
             let reason = FFmpegDiagnostics.reason(from: outcome.stderrTail, paths: paths) ?? fallback
-            let details = Array(FFmpegDiagnostics.meaningfulLines(outcome.stderrTail, paths: paths).suffix(10))
-            logger.debug("ffmpeg failed", metadata: ["output": "\(output.path)", "reason": "\(reason)"])
+            logger.debug("ffmpeg failed", metadata: ["outputs": "\(outputPaths)", "reason": "\(reason)"])
             throw TranscodingError.ffmpegFailed.with(reason: reason, details: details, exitStatus: outcome.exitStatus)
         }
     }
@@ -182,8 +204,8 @@ enum StillFramePlan {
             // Before -i: fast keyframe seek, then ffmpeg decodes forward to the exact time.
             args += ["-ss", String(format: "%.3f", seekSeconds)]
         }
+        args += InputPolicy.inputArguments(for: input)
         args += [
-            "-i", input.standardizedFileURL.path,
             "-frames:v", "1",
             // min() never upscales; -2 keeps the aspect ratio with an even height.
             "-vf", "scale='min(\(width),iw)':-2",

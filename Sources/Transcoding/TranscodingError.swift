@@ -10,6 +10,7 @@ public struct TranscodingError: Error, Sendable, Equatable, CustomStringConverti
         case timedOut
         case cancelled
         case toolMissing
+        case resourceLimit
     }
 
     private let code: Code
@@ -38,10 +39,15 @@ public struct TranscodingError: Error, Sendable, Equatable, CustomStringConverti
     public static let timedOut = TranscodingError(.timedOut, reason: "timed out")
     /// The calling task was cancelled; ffmpeg was terminated and partial output removed.
     public static let cancelled = TranscodingError(.cancelled, reason: "cancelled")
-    /// ffmpeg or ffprobe is missing, not executable, or lacks the libx265 encoder.
+    /// ffmpeg or ffprobe is missing, not executable, or lacks the libx265 encoder; or prlimit/nice, which apply the
+    /// `ToolLimits`, are missing or could not start the tool.
     public static let toolMissing = TranscodingError(.toolMissing, reason: "ffmpeg/ffprobe missing")
+    /// ffmpeg or ffprobe was stopped by one of its `ToolLimits` (CPU time, address space, file size) and partial
+    /// output removed; `reason` names the limit, e.g. "ffmpeg exceeded its CPU time limit of 14400 s".
+    public static let resourceLimit = TranscodingError(.resourceLimit, reason: "resource limit exceeded")
 
-    /// Stable machine-readable kind ("invalidInput", "ffmpegFailed", "timedOut", "cancelled", "toolMissing").
+    /// Stable machine-readable kind ("invalidInput", "ffmpegFailed", "timedOut", "cancelled", "toolMissing",
+    /// "resourceLimit").
     public var kind: String { code.rawValue }
 
     /// A copy of this error with a specific reason (and optional diagnostics).
@@ -51,6 +57,11 @@ public struct TranscodingError: Error, Sendable, Equatable, CustomStringConverti
 
     /// "TranscodingError.<kind>: <reason>", suitable for logs.
     public var description: String { "TranscodingError.\(code.rawValue): \(reason)" }
+
+    /// Whether another attempt on the same file cannot succeed: ffprobe cannot read it, it has no video where one is
+    /// needed, or `InputPolicy` refused it. A failure of ffmpeg itself after a good probe may come from the machine
+    /// (disk full, memory) and is not counted as permanent; neither are limits, timeouts and cancellation.
+    public var isPermanent: Bool { code == .invalidInput }
 
     /// Kinds are equal; reason, details and exit status are ignored.
     public static func == (lhs: TranscodingError, rhs: TranscodingError) -> Bool { lhs.code == rhs.code }
