@@ -203,7 +203,7 @@ let package = Package(
         .executableTarget(
             name: "mediavault",
             dependencies: [
-                "GatewayApp", "MediaVaultCore",
+                "GatewayApp", "Media", "MediaVaultCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -286,7 +286,7 @@ let package = Package(
         .testTarget(
             name: "TranscodingTests",
             dependencies: [
-                "Transcoding",
+                "TestSupport", "Transcoding",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

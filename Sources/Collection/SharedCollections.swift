@@ -184,6 +184,12 @@ struct SharedCollections: Sendable {
         try media.streamKey.map { try presign($0) }
     }
 
+    /// Each playable file with a URL minted for this request; none until the media is ready.
+    func renditions(_ media: MediaSummary) throws -> [RenditionResponse] {
+        guard media.isReady else { return [] }
+        return try media.renditions.map { RenditionResponse($0, url: try presign($0.objectKey)) }
+    }
+
     func thumbnailURL(_ media: MediaSummary) throws -> String? {
         try media.thumbnailKey.map { try presign($0) }
     }

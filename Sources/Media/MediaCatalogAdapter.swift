@@ -15,13 +15,13 @@ struct MediaCatalogAdapter: MediaCatalog {
 
     func summaries(of ids: [UUID]) async throws -> [UUID: MediaSummary] {
         var summaries: [UUID: MediaSummary] = [:]
-        for record in try await repository.records(ids: ids) {
+        for record in try await repository.withRenditions(try await repository.records(ids: ids)) {
             summaries[record.id] = MediaSummary(
                 id: record.id, ownerID: record.ownerID, title: record.title, originalFilename: record.originalFilename,
                 mimeType: record.mimeType, sizeBytes: record.sizeBytes, durationSeconds: record.durationSeconds,
                 width: record.width, height: record.height, status: record.status, tags: record.tags,
                 createdAt: record.createdAt, originalKey: record.objectKey, processedKey: record.processedKey,
-                thumbnailKey: record.thumbnailKey)
+                thumbnailKey: record.thumbnailKey, renditions: record.renditions)
         }
         return summaries
     }

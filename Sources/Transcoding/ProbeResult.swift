@@ -24,6 +24,13 @@ public struct ProbeResult: Sendable, Equatable {
         public var frameCount: Int?
         /// Position among the file's video streams (the `N` in ffmpeg's `-map 0:v:N`).
         public var ordinal: Int
+        /// ffprobe's profile name, e.g. "High", "Main", "Main 10", "Constrained Baseline".
+        public var profile: String?
+        /// Colour description as ffprobe names it (`color_primaries`, `color_transfer`, `color_space`).
+        public var colour: Colour = Colour()
+        /// HDR10 static metadata carried by the stream, if any.
+        public var mastering: MasteringDisplay?
+        public var contentLight: ContentLightLevel?
 
         /// Creates a video stream description (mainly for tests and callers that build plans by hand).
         public init(
@@ -43,10 +50,76 @@ public struct ProbeResult: Sendable, Equatable {
             self.ordinal = ordinal
         }
 
+        /// High dynamic range: a PQ (HDR10) or HLG transfer.
+        public var isHDR: Bool { colour.transfer.map(Colour.hdrTransfers.contains) ?? false }
+
         /// Width as displayed, i.e. after applying the rotation.
         public var displayWidth: Int { rotation % 180 == 0 ? width : height }
         /// Height as displayed, i.e. after applying the rotation.
         public var displayHeight: Int { rotation % 180 == 0 ? height : width }
+    }
+
+    /// A stream's colour description.
+    public struct Colour: Sendable, Equatable {
+        public var primaries: String?
+        public var transfer: String?
+        public var matrix: String?
+
+        /// SMPTE ST 2084 (PQ, HDR10) and ARIB STD-B67 (HLG), as ffmpeg names them.
+        public static let hdrTransfers: Set<String> = ["smpte2084", "arib-std-b67"]
+
+        public init(primaries: String? = nil, transfer: String? = nil, matrix: String? = nil) {
+            self.primaries = primaries
+            self.transfer = transfer
+            self.matrix = matrix
+        }
+    }
+
+    /// SMPTE ST 2086 mastering display colour volume: chromaticities as fractions of 1, luminance in cd/m².
+    public struct MasteringDisplay: Sendable, Equatable {
+        public var red: (x: Double, y: Double)
+        public var green: (x: Double, y: Double)
+        public var blue: (x: Double, y: Double)
+        public var whitePoint: (x: Double, y: Double)
+        public var maxLuminance: Double
+        public var minLuminance: Double
+
+        public init(
+            red: (x: Double, y: Double), green: (x: Double, y: Double), blue: (x: Double, y: Double),
+            whitePoint: (x: Double, y: Double), maxLuminance: Double, minLuminance: Double
+        ) {
+            self.red = red
+            self.green = green
+            self.blue = blue
+            self.whitePoint = whitePoint
+            self.maxLuminance = maxLuminance
+            self.minLuminance = minLuminance
+        }
+
+        public static func == (lhs: MasteringDisplay, rhs: MasteringDisplay) -> Bool {
+            lhs.red == rhs.red && lhs.green == rhs.green && lhs.blue == rhs.blue && lhs.whitePoint == rhs.whitePoint
+                && lhs.maxLuminance == rhs.maxLuminance && lhs.minLuminance == rhs.minLuminance
+        }
+
+        /// x265's `master-display` value: chromaticities in units of 0.00002, luminance in 0.0001 cd/m².
+        public var x265Value: String {
+            func point(_ p: (x: Double, y: Double)) -> String {
+                "(\(Int((p.x * 50000).rounded())),\(Int((p.y * 50000).rounded())))"
+            }
+            return "G\(point(green))B\(point(blue))R\(point(red))WP\(point(whitePoint))"
+                + "L(\(Int((maxLuminance * 10000).rounded())),\(Int((minLuminance * 10000).rounded())))"
+        }
+    }
+
+    /// CTA-861.3 content light level: maximum and frame-average light level in cd/m².
+    public struct ContentLightLevel: Sendable, Equatable {
+        public var maxContent: Int
+        public var maxFrameAverage: Int
+
+        public init(maxContent: Int, maxFrameAverage: Int) {
+            self.maxContent = maxContent
+            self.maxFrameAverage = maxFrameAverage
+        }
     }
 
     /// The first audio stream.
@@ -135,6 +208,12 @@ public struct ProbeResult: Sendable, Equatable {
                 frameCount: stream.nb_frames?.int,
                 ordinal: ordinal)
             video?.rotation = rotation(of: stream)
+            video?.profile = stream.profile
+            video?.colour = Colour(
+                primaries: known(stream.color_primaries), transfer: known(stream.color_transfer),
+                matrix: known(stream.color_space))
+            video?.mastering = mastering(of: stream)
+            video?.contentLight = contentLight(of: stream)
             break
         }
 
@@ -197,6 +276,39 @@ public struct ProbeResult: Sendable, Equatable {
         return 0
     }
 
+    /// ffprobe writes "unknown" (or nothing) for an untagged property.
+    private static func known(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value != "unknown", value != "unspecified" else { return nil }
+        return value
+    }
+
+    private static func mastering(of stream: RawStream) -> MasteringDisplay? {
+        guard let entry = stream.side_data_list?.first(where: { $0.side_data_type == "Mastering display metadata" }),
+            let rx = fraction(entry.red_x), let ry = fraction(entry.red_y), let gx = fraction(entry.green_x),
+            let gy = fraction(entry.green_y), let bx = fraction(entry.blue_x), let by = fraction(entry.blue_y),
+            let wx = fraction(entry.white_point_x), let wy = fraction(entry.white_point_y),
+            let maxL = fraction(entry.max_luminance), let minL = fraction(entry.min_luminance)
+        else { return nil }
+        return MasteringDisplay(
+            red: (rx, ry), green: (gx, gy), blue: (bx, by), whitePoint: (wx, wy), maxLuminance: maxL,
+            minLuminance: minL)
+    }
+
+    private static func contentLight(of stream: RawStream) -> ContentLightLevel? {
+        guard let entry = stream.side_data_list?.first(where: { $0.side_data_type == "Content light level metadata" }),
+            let maxContent = entry.max_content?.int, let maxAverage = entry.max_average?.int
+        else { return nil }
+        return ContentLightLevel(maxContent: maxContent, maxFrameAverage: maxAverage)
+    }
+
+    /// "34000/50000" or "0.68"; nil for anything else or a zero denominator.
+    private static func fraction(_ text: String?) -> Double? {
+        guard let text else { return nil }
+        let parts = text.split(separator: "/")
+        if parts.count == 2, let num = Double(parts[0]), let den = Double(parts[1]), den != 0 { return num / den }
+        return parts.count == 1 ? Double(text).flatMap { $0.isFinite ? $0 : nil } : nil
+    }
+
     private static func frameRate(_ text: String?) -> Double? {
         guard let text else { return nil }
         let parts = text.split(separator: "/")
@@ -254,7 +366,44 @@ private struct RawFormat: Decodable {
 }
 
 private struct RawSideData: Decodable {
+    var side_data_type: String?
     var rotation: LenientNumber?
+    var red_x: String?
+    var red_y: String?
+    var green_x: String?
+    var green_y: String?
+    var blue_x: String?
+    var blue_y: String?
+    var white_point_x: String?
+    var white_point_y: String?
+    var min_luminance: String?
+    var max_luminance: String?
+    var max_content: LenientNumber?
+    var max_average: LenientNumber?
+
+    init(from decoder: Decoder) throws {
+        // Field by field: side data of other kinds has other shapes.
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        side_data_type = try? c.decodeIfPresent(String.self, forKey: .side_data_type)
+        rotation = try? c.decodeIfPresent(LenientNumber.self, forKey: .rotation)
+        red_x = try? c.decodeIfPresent(String.self, forKey: .red_x)
+        red_y = try? c.decodeIfPresent(String.self, forKey: .red_y)
+        green_x = try? c.decodeIfPresent(String.self, forKey: .green_x)
+        green_y = try? c.decodeIfPresent(String.self, forKey: .green_y)
+        blue_x = try? c.decodeIfPresent(String.self, forKey: .blue_x)
+        blue_y = try? c.decodeIfPresent(String.self, forKey: .blue_y)
+        white_point_x = try? c.decodeIfPresent(String.self, forKey: .white_point_x)
+        white_point_y = try? c.decodeIfPresent(String.self, forKey: .white_point_y)
+        min_luminance = try? c.decodeIfPresent(String.self, forKey: .min_luminance)
+        max_luminance = try? c.decodeIfPresent(String.self, forKey: .max_luminance)
+        max_content = try? c.decodeIfPresent(LenientNumber.self, forKey: .max_content)
+        max_average = try? c.decodeIfPresent(LenientNumber.self, forKey: .max_average)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case side_data_type, rotation, red_x, red_y, green_x, green_y, blue_x, blue_y, white_point_x, white_point_y
+        case min_luminance, max_luminance, max_content, max_average
+    }
 }
 
 private struct RawStream: Decodable {
@@ -274,6 +423,10 @@ private struct RawStream: Decodable {
     var disposition: [String: Int]?
     var tags: [String: String]?
     var side_data_list: [RawSideData]?
+    var profile: String?
+    var color_primaries: String?
+    var color_transfer: String?
+    var color_space: String?
 
     init(from decoder: Decoder) throws {
         // Decode field by field so one odd value never discards the whole stream.
@@ -294,11 +447,16 @@ private struct RawStream: Decodable {
         disposition = try? c.decodeIfPresent([String: Int].self, forKey: .disposition)
         tags = try? c.decodeIfPresent([String: String].self, forKey: .tags)
         side_data_list = try? c.decodeIfPresent([RawSideData].self, forKey: .side_data_list)
+        profile = try? c.decodeIfPresent(String.self, forKey: .profile)
+        color_primaries = try? c.decodeIfPresent(String.self, forKey: .color_primaries)
+        color_transfer = try? c.decodeIfPresent(String.self, forKey: .color_transfer)
+        color_space = try? c.decodeIfPresent(String.self, forKey: .color_space)
     }
 
     enum CodingKeys: String, CodingKey {
         case codec_type, codec_name, codec_tag_string, width, height, avg_frame_rate, r_frame_rate, pix_fmt
         case bit_rate, nb_frames, duration, channels, sample_rate, disposition, tags, side_data_list
+        case profile, color_primaries, color_transfer, color_space
     }
 }
 // swiftlint:enable identifier_name

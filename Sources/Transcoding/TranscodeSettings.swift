@@ -1,9 +1,29 @@
-/// When to re-encode a stream.
+/// When the primary (HEVC) output re-encodes the video, named as in other self-hosted media servers. Audio is
+/// re-encoded only when it is not AAC, whatever the policy.
 public enum TranscodePolicy: String, Sendable, Equatable, CaseIterable {
-    /// Re-encode video to HEVC and audio to AAC every time.
-    case always
-    /// Copy streams that already fit (HEVC within limits, AAC audio); re-encode only what needs it.
+    /// Copy video that is already HEVC in a playable pixel format and frame rate; re-encode the rest.
     case required
+    /// As `required`, and also re-encode video taller than the target height.
+    case optimal
+    /// As `optimal`, and also re-encode video above the maximum bit rate.
+    case bitrate
+    /// Re-encode every video.
+    case all
+    /// Transcode nothing: keep posters and metadata; the original is what plays.
+    case disabled
+}
+
+/// Whether a compatibility rendition (H.264/AAC within a capped height) is made beside the HEVC file.
+public enum CompatibilityRendition: String, Sendable, Equatable, CaseIterable {
+    /// Unless the original is already a browser-safe H.264/AAC MP4 within the cap, which then serves as the fallback.
+    case auto
+    case always
+    case never
+}
+
+/// How HDR video is mapped to SDR for the compatibility rendition (ffmpeg's `tonemap` algorithms).
+public enum ToneMapping: String, Sendable, Equatable, CaseIterable {
+    case hable, reinhard, mobius, clip, linear, gamma
 }
 
 /// Encoder settings for the HEVC/AAC MP4 output and the JPEG previews.
@@ -20,8 +40,18 @@ public struct TranscodeSettings: Sendable, Equatable {
     public var audioBitrate: String
     /// Encoder/decoder thread limit; 0 lets ffmpeg and x265 decide.
     public var threads: Int
-    /// Whether already-compatible streams are copied instead of re-encoded.
+    /// When the primary output re-encodes instead of copying.
     public var policy: TranscodePolicy
+    /// Above this many bits per second the `bitrate` policy re-encodes.
+    public var maxBitRate: Int
+    /// Whether an H.264 rendition is made.
+    public var compatibility: CompatibilityRendition
+    /// The H.264 rendition's height cap (never upscaled). Even.
+    public var compatibilityMaxHeight: Int
+    /// x264 constant rate factor of the H.264 rendition, 0...51.
+    public var compatibilityCRF: Int
+    /// Tone mapping of HDR sources in the H.264 rendition.
+    public var toneMapping: ToneMapping
     /// Maximum poster width in pixels (never upscaled).
     public var posterWidth: Int
     /// Maximum image thumbnail width in pixels (never upscaled).
@@ -35,8 +65,10 @@ public struct TranscodeSettings: Sendable, Equatable {
     /// Creates settings; every parameter has the production default.
     public init(
         crf: Int = 28, preset: String = "fast", maxHeight: Int = 2160, maxFrameRate: Int = 60,
-        audioBitrate: String = "128k", threads: Int = 0, policy: TranscodePolicy = .always,
-        posterWidth: Int = 640, thumbnailWidth: Int = 640
+        audioBitrate: String = "128k", threads: Int = 0, policy: TranscodePolicy = .all,
+        posterWidth: Int = 640, thumbnailWidth: Int = 640, maxBitRate: Int = 20_000_000,
+        compatibility: CompatibilityRendition = .auto, compatibilityMaxHeight: Int = 720, compatibilityCRF: Int = 23,
+        toneMapping: ToneMapping = .hable
     ) {
         self.crf = crf
         self.preset = preset
@@ -47,6 +79,11 @@ public struct TranscodeSettings: Sendable, Equatable {
         self.policy = policy
         self.posterWidth = posterWidth
         self.thumbnailWidth = thumbnailWidth
+        self.maxBitRate = maxBitRate
+        self.compatibility = compatibility
+        self.compatibilityMaxHeight = compatibilityMaxHeight
+        self.compatibilityCRF = compatibilityCRF
+        self.toneMapping = toneMapping
     }
 
     /// Problems with these settings, each naming its field; empty when valid.
@@ -81,6 +118,15 @@ public struct TranscodeSettings: Sendable, Equatable {
         if !(16...7680).contains(thumbnailWidth) {
             problems.append("thumbnailWidth must be in 16...7680 (got \(thumbnailWidth))")
         }
+        if !(100_000...1_000_000_000).contains(maxBitRate) {
+            problems.append("maxBitRate must be between 100k and 1G bits per second (got \(maxBitRate))")
+        }
+        if !(144...4320).contains(compatibilityMaxHeight) || compatibilityMaxHeight % 2 != 0 {
+            problems.append("compatibilityMaxHeight must be an even number in 144...4320 (got \(compatibilityMaxHeight))")
+        }
+        if !(0...51).contains(compatibilityCRF) {
+            problems.append("compatibilityCRF must be in 0...51 (got \(compatibilityCRF))")
+        }
         return problems
     }
 
@@ -93,12 +139,19 @@ public struct TranscodeSettings: Sendable, Equatable {
         return self
     }
 
-    static func bitsPerSecond(_ text: String) -> Int? {
+    /// `128k`, `8M`, `1G` or plain digits, in bits per second.
+    public static func bitsPerSecond(_ text: String) -> Int? {
         var digits = Substring(text)
         var multiplier = 1
         if digits.hasSuffix("k") || digits.hasSuffix("K") {
             digits = digits.dropLast()
             multiplier = 1000
+        } else if digits.hasSuffix("M") || digits.hasSuffix("m") {
+            digits = digits.dropLast()
+            multiplier = 1_000_000
+        } else if digits.hasSuffix("G") || digits.hasSuffix("g") {
+            digits = digits.dropLast()
+            multiplier = 1_000_000_000
         }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.count <= 7,
             let value = Int(digits)

@@ -17,7 +17,7 @@ public func buildWorker(
     configuration: WorkerConfiguration, media: any MediaProcessingLedger, logger: Logger,
     onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> ServiceGroup {
-    let transcoder = Transcoder(tools: configuration.tools, logger: logger)
+    let transcoder = Transcoder(tools: configuration.tools, logger: logger, limits: configuration.limits)
     let report = try await transcoder.checkTools()
     logger.info("ffmpeg ready", metadata: ["version": .string(report.ffmpegVersion)])
 

@@ -39,14 +39,42 @@ public enum WorkerSettings {
     public static let threads = Setting(
         "FFMPEG_THREADS", "Threads for ffmpeg/x265 (0: ffmpeg decides)", default: "0", component: .worker)
     public static let policy = Setting(
-        "TRANSCODE_POLICY", "`always` re-encode, or `required`: copy streams already HEVC/AAC within limits",
-        default: "always", component: .worker)
+        "TRANSCODE_POLICY",
+        "When the HEVC file re-encodes: `required` (copy video already HEVC), `optimal` (also re-encode above "
+            + "FFMPEG_MAX_HEIGHT), `bitrate` (also above TRANSCODE_MAX_BITRATE), `all` (`always` is the same), "
+            + "`disabled` (posters and metadata only; the original plays)",
+        default: "all", component: .worker)
+    public static let maxBitRate = Setting(
+        "TRANSCODE_MAX_BITRATE", "Above this video bit rate the `bitrate` policy re-encodes (e.g. 20M)",
+        default: "20M", component: .worker)
+    public static let compatibility = Setting(
+        "TRANSCODE_COMPAT_RENDITION",
+        "H.264 rendition for browsers without HEVC: `auto` (unless the original is a browser-safe H.264 MP4 within "
+            + "the cap), `always` or `never`",
+        default: "auto", component: .worker)
+    public static let compatibilityMaxHeight = Setting(
+        "TRANSCODE_COMPAT_MAX_HEIGHT", "Height cap of the H.264 rendition (never upscaled)", default: "720",
+        component: .worker)
+    public static let compatibilityCRF = Setting(
+        "TRANSCODE_COMPAT_CRF", "libx264 constant rate factor of the H.264 rendition (0–51)", default: "23",
+        component: .worker)
+    public static let toneMapping = Setting(
+        "TRANSCODE_TONEMAP", "Tone mapping of HDR video in the H.264 rendition: hable, reinhard, mobius, clip, "
+            + "linear or gamma", default: "hable", component: .worker)
+    public static let memoryLimit = Setting(
+        "FFMPEG_MEMORY_LIMIT",
+        "Address space each ffmpeg/ffprobe run may reserve (hostile files cannot exhaust the host); 0: no limit",
+        default: "8GiB", component: .worker)
+    public static let niceness = Setting(
+        "FFMPEG_NICE", "Niceness of ffmpeg/ffprobe (0–19), so the worker's own work goes first", default: "10",
+        component: .worker)
     public static let ffmpegPath = Setting("FFMPEG_PATH", "ffmpeg executable (default: from PATH)", component: .worker)
     public static let ffprobePath = Setting("FFPROBE_PATH", "ffprobe executable (default: from PATH)", component: .worker)
 
     public static let all: [Setting] = [
         httpHost, httpPort, concurrency, jobTimeoutSeconds, retryBaseSeconds, shutdownGraceSeconds,
         pollIntervalMilliseconds, tempDirectory, crf, preset, maxHeight, maxFrameRate, audioBitrate, threads, policy,
+        maxBitRate, compatibility, compatibilityMaxHeight, compatibilityCRF, toneMapping, memoryLimit, niceness,
         ffmpegPath, ffprobePath,
     ]
 }
@@ -66,6 +94,9 @@ public struct WorkerConfiguration: Sendable {
     public var tempDirectory: URL
     public var transcode: TranscodeSettings
     public var tools: ToolPaths
+    /// Kernel limits of every ffmpeg/ffprobe run: CPU time (the job timeout on every core), address space, file
+    /// size, niceness.
+    public var limits: ToolLimits
     /// Only used to sign filesystem-store URLs, which the worker never hands out; a fixed key is enough.
     public var signingKey: String
 
@@ -86,15 +117,31 @@ public struct WorkerConfiguration: Sendable {
         shutdownGrace = .seconds(reader.int(WorkerSettings.shutdownGraceSeconds, range: 0...86400))
         pollInterval = .milliseconds(reader.int(WorkerSettings.pollIntervalMilliseconds, range: 50...60000))
         tempDirectory = URL(fileURLWithPath: reader.optional(WorkerSettings.tempDirectory) ?? NSTemporaryDirectory())
-        let policyText = reader.oneOf(WorkerSettings.policy, ["always", "required"])
+        let policyText = reader.oneOf(WorkerSettings.policy, TranscodePolicy.allCases.map(\.rawValue) + ["always"])
+        let maxBitRate = TranscodeSettings.bitsPerSecond(reader.string(WorkerSettings.maxBitRate))
+        if maxBitRate == nil { reader.fail(WorkerSettings.maxBitRate, "must look like 20M, 8000k or 8000000") }
+        let compatibilityText = reader.oneOf(
+            WorkerSettings.compatibility, CompatibilityRendition.allCases.map(\.rawValue))
+        let toneMappingText = reader.oneOf(WorkerSettings.toneMapping, ToneMapping.allCases.map(\.rawValue))
         transcode = TranscodeSettings(
             crf: reader.int(WorkerSettings.crf, range: 0...51), preset: reader.string(WorkerSettings.preset),
             maxHeight: reader.int(WorkerSettings.maxHeight, range: 144...8640),
             maxFrameRate: reader.int(WorkerSettings.maxFrameRate, range: 1...240),
             audioBitrate: reader.string(WorkerSettings.audioBitrate),
             threads: reader.int(WorkerSettings.threads, range: 0...256),
-            policy: policyText == "required" ? .required : .always)
+            policy: TranscodePolicy(rawValue: policyText == "always" ? "all" : policyText) ?? .all,
+            maxBitRate: maxBitRate ?? 20_000_000,
+            compatibility: CompatibilityRendition(rawValue: compatibilityText) ?? .auto,
+            compatibilityMaxHeight: reader.int(WorkerSettings.compatibilityMaxHeight, range: 144...4320),
+            compatibilityCRF: reader.int(WorkerSettings.compatibilityCRF, range: 0...51),
+            toneMapping: ToneMapping(rawValue: toneMappingText) ?? .hable)
         for problem in transcode.validate() { reader.fail(WorkerSettings.preset, "— \(problem)") }
+        let memory = reader.byteCount(WorkerSettings.memoryLimit) ?? (8 << 30)
+        limits = ToolLimits(
+            cpuSeconds: Int(jobTimeout.components.seconds) * max(1, ProcessInfo.processInfo.activeProcessorCount),
+            addressSpaceBytes: memory == 0 ? nil : memory,
+            niceness: reader.int(WorkerSettings.niceness, range: 0...19))
+        for problem in limits.validate() { reader.fail(WorkerSettings.memoryLimit, "— \(problem)") }
         tools = ToolPaths(
             ffmpeg: reader.optional(WorkerSettings.ffmpegPath), ffprobe: reader.optional(WorkerSettings.ffprobePath),
             environment: source.environment)

@@ -30,6 +30,12 @@ struct HeadlessBrowser {
         try await run(["--screenshot=\(path)", "--window-size=\(width),\(height)", url])
     }
 
+    /// Loads a local page that may play media by script (muted autoplay allowed, file pages may load others).
+    func runPage(_ file: URL) async throws -> Result {
+        try await run(
+            ["--autoplay-policy=no-user-gesture-required", "--allow-file-access-from-files", "--dump-dom", file.absoluteString])
+    }
+
     private func run(_ arguments: [String]) async throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("browser-" + UUID().uuidString)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

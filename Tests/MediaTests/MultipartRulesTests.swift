@@ -26,6 +26,7 @@ import Testing
         let id = UUID(uuidString: "7C9E6679-7425-40DE-944B-E07FC1F90AE7")!
         let outputs = MediaObjectKeys.processingOutputs(mediaID: id)
         #expect(outputs.processed == "processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.mp4")
+        #expect(outputs.compatibility == "processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.h264.mp4")
         #expect(outputs.thumbnail == "thumbnails/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg")
     }
 }

@@ -12,7 +12,7 @@ struct SettingsTests {
         #expect(settings.maxFrameRate == 60)
         #expect(settings.audioBitrate == "128k")
         #expect(settings.threads == 0)
-        #expect(settings.policy == .always)
+        #expect(settings.policy == .all)
         #expect(settings.posterWidth == 640)
         #expect(settings.thumbnailWidth == 640)
         #expect(settings.validate().isEmpty)

@@ -58,7 +58,8 @@ struct CollectionController: Sendable {
                 addedAt: shared.item.addedAt, position: shared.item.position, sizeBytes: shared.media.sizeBytes,
                 durationSeconds: shared.media.durationSeconds, width: shared.media.width, height: shared.media.height,
                 createdAt: shared.media.createdAt, tags: isOwner ? shared.media.tags : nil,
-                thumbnailURL: try self.shared.thumbnailURL(shared.media), originalURL: nil, downloadURL: nil)
+                thumbnailURL: try self.shared.thumbnailURL(shared.media), originalURL: nil, downloadURL: nil,
+                renditions: try self.shared.renditions(shared.media))
         }
         return CollectionDetailResponse(collection: collection, isOwner: isOwner, items: items)
     }

@@ -108,9 +108,11 @@ struct CollectionItemResponse: Encodable {
     let thumbnailURL: String?
     let originalURL: String?
     let downloadURL: String?
+    /// Playable files best first, with their exact codecs; none before the media is ready.
+    let renditions: [RenditionResponse]
 
     enum CodingKeys: String, CodingKey {
-        case id, title, status, position, width, height, tags
+        case id, title, status, position, width, height, tags, renditions
         case originalFilename = "original_filename"
         case mimeType = "mime_type"
         case streamURL = "stream_url"
@@ -138,6 +140,7 @@ struct CollectionItemResponse: Encodable {
         try container.encode(width, forKey: .width)
         try container.encode(height, forKey: .height)
         try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(renditions, forKey: .renditions)
         try container.encodeIfPresent(tags, forKey: .tags)
         try container.encodeIfPresent(thumbnailURL, forKey: .thumbnailURL)
         try container.encodeIfPresent(originalURL, forKey: .originalURL)

@@ -56,7 +56,8 @@ struct ShareController: Sendable {
                     createdAt: media.createdAt, tags: nil, thumbnailURL: try shared.thumbnailURL(media),
                     originalURL: try shared.presign(media.originalKey),
                     downloadURL: access.allowsDownload
-                        ? try shared.presign(media.originalKey, downloadFilename: media.originalFilename) : nil)
+                        ? try shared.presign(media.originalKey, downloadFilename: media.originalFilename) : nil,
+                    renditions: try shared.renditions(media))
             })
     }
 
@@ -118,7 +119,8 @@ struct ShareController: Sendable {
                     id: item.media.id.lowercasedString, title: item.media.title, mimeType: item.media.mimeType,
                     status: item.media.status, hasProcessedVideo: item.media.isReady && item.media.processedKey != nil,
                     hasThumbnail: item.media.thumbnailKey != nil || item.media.mimeType.hasPrefix("image/"),
-                    durationSeconds: item.media.durationSeconds)
+                    durationSeconds: item.media.durationSeconds,
+                    renditions: item.media.renditions.map { SharePage.Rendition(kind: $0.kind, mimeType: $0.mimeType) })
             },
             allowDownload: access.allowsDownload, expiresAt: access.link?.expiresAt)
         return html(body, status: .ok, page: page)
@@ -167,6 +169,11 @@ struct ShareController: Sendable {
                 throw AppError.notFound("this item has not been processed yet")
             }
             url = try shared.presign(processed)
+        case "compatible":
+            guard media.isReady, let file = media.renditions.first(where: { $0.kind == .compatibility }) else {
+                throw AppError.notFound("this item has no compatibility rendition")
+            }
+            url = try shared.presign(file.objectKey)
         case "original":
             url = try shared.presign(media.originalKey)
         case "thumbnail":

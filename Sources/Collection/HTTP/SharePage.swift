@@ -144,9 +144,12 @@ struct SharePage: Sendable {
         let title: String
         let mimeType: String
         let status: MediaStatus
+        /// Processed into HEVC before renditions were recorded: only the HEVC stream and the original are known.
         let hasProcessedVideo: Bool
         let hasThumbnail: Bool
         let durationSeconds: Double?
+        /// Playable files best first, each with its exact type (from the media's renditions).
+        var renditions: [Rendition] = []
     }
 
     let token: String
@@ -242,12 +245,49 @@ struct SharePage: Sendable {
             showsAudio: preview == .audio,
             showsPlaceholder: preview == .placeholder,
             poster: item.hasThumbnail ? base + "/thumbnail" : nil,
-            hasStream: item.hasProcessedVideo,
+            sources: Self.sources(item),
             duration: item.durationSeconds.map(Self.clock),
             isProcessing: isProcessing,
             isFailed: isFailed,
             showsDownload: allowDownload
         )
+    }
+
+    /// A playable file of an item: which of its routes serves it, and its full type.
+    struct Rendition: Sendable, Hashable {
+        let kind: RenditionKind
+        let mimeType: String
+    }
+
+    /// One `<source>`: `<token>/items/<id>/<variant>` and the type a browser decides by.
+    fileprivate struct Source: Hashable, MustacheParent {
+        let variant: String
+        let type: String
+
+        func child(named name: String) -> Any? {
+            switch name {
+            case "variant": return variant
+            case "type": return type
+            default: return nil
+            }
+        }
+    }
+
+    /// Recorded renditions, best first, each under its exact codecs (HEVC, then H.264, then the original when a
+    /// browser can play it). Without them (not processed yet, or processed before they were recorded), the HEVC
+    /// stream if there is one and then the original under its upload type, which some browsers can still play.
+    fileprivate static func sources(_ item: Item) -> [Source] {
+        if item.status == .ready, !item.renditions.isEmpty {
+            return item.renditions.map { rendition in
+                switch rendition.kind {
+                case .primary: return Source(variant: "stream", type: rendition.mimeType)
+                case .compatibility: return Source(variant: "compatible", type: rendition.mimeType)
+                case .original: return Source(variant: "original", type: rendition.mimeType)
+                }
+            }
+        }
+        let hevc = item.hasProcessedVideo ? [Source(variant: "stream", type: #"video/mp4; codecs="hvc1""#)] : []
+        return hevc + [Source(variant: "original", type: item.mimeType)]
     }
 
     static func day(_ date: Date) -> String {
@@ -322,7 +362,8 @@ extension SharePage {
         let showsAudio: Bool
         let showsPlaceholder: Bool
         let poster: String?
-        let hasStream: Bool
+        /// The video's `<source>` elements, in the order a browser should try them.
+        let sources: [Source]
         let duration: String?
         let isProcessing: Bool
         let isFailed: Bool
@@ -400,7 +441,7 @@ extension SharePage.ItemView: MustacheParent {
         case "showsAudio": return showsAudio
         case "showsPlaceholder": return showsPlaceholder
         case "poster": return poster
-        case "hasStream": return hasStream
+        case "sources": return sources
         case "duration": return duration
         case "isProcessing": return isProcessing
         case "isFailed": return isFailed

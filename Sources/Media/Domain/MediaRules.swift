@@ -106,11 +106,16 @@ public enum MediaObjectKeys {
     }
 
     public static func processed(mediaID: UUID) -> String { "processed/\(mediaID.uuidString.lowercased()).mp4" }
+    public static func compatibility(mediaID: UUID) -> String {
+        "processed/\(mediaID.uuidString.lowercased()).h264.mp4"
+    }
     public static func thumbnail(mediaID: UUID) -> String { "thumbnails/\(mediaID.uuidString.lowercased()).jpg" }
 
     /// Where a processing job of this media writes its outputs.
     public static func processingOutputs(mediaID: UUID) -> ProcessingOutputKeys {
-        ProcessingOutputKeys(processed: processed(mediaID: mediaID), thumbnail: thumbnail(mediaID: mediaID))
+        ProcessingOutputKeys(
+            processed: processed(mediaID: mediaID), compatibility: compatibility(mediaID: mediaID),
+            thumbnail: thumbnail(mediaID: mediaID))
     }
 }
 

@@ -289,7 +289,18 @@ public struct MediaController: Sendable {
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> MediaItemResponse {
         let user = try context.requireUser()
         let media = try await ownedMedia(context.parameters.get("id") ?? "", user: user)
-        return try item(media, withStreamURL: true)
+        guard media.status == .ready, let withRenditions = try await repository.withRenditions([media]).first else {
+            return try item(media, withStreamURL: true)
+        }
+        var response = try item(withRenditions, withStreamURL: true)
+        response.renditions = try withRenditions.renditions.map { rendition in
+            RenditionResponse(
+                rendition,
+                url: try store.presignedGetURL(
+                    for: ObjectKey(rendition.objectKey), expiresIn: configuration.streamURLTTL, downloadFilename: nil
+                ).url.absoluteString)
+        }
+        return response
     }
 
     /// The API shape of a record; stream and thumbnail URLs are minted per request (short-lived).

@@ -19,6 +19,8 @@ struct MediaItemResponse: ResponseEncodable {
     let errorMessage: String?
     let thumbnailURL: String?
     let streamURL: String?
+    /// Playable files best first, with their exact codecs; only for a ready item of `GET /media/:id`.
+    var renditions: [RenditionResponse]?
 
     enum CodingKeys: String, CodingKey {
         case id, title, status, tags, width, height
@@ -30,6 +32,7 @@ struct MediaItemResponse: ResponseEncodable {
         case errorMessage = "error_message"
         case thumbnailURL = "thumbnail_url"
         case streamURL = "stream_url"
+        case renditions
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -48,6 +51,7 @@ struct MediaItemResponse: ResponseEncodable {
         try container.encodeIfPresent(errorMessage, forKey: .errorMessage)
         try container.encodeIfPresent(thumbnailURL, forKey: .thumbnailURL)
         try container.encodeIfPresent(streamURL, forKey: .streamURL)
+        try container.encodeIfPresent(renditions, forKey: .renditions)
     }
 }
 

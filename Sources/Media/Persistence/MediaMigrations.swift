@@ -80,5 +80,27 @@ public enum MediaMigrations {
                 "CREATE INDEX items_owner_title_idx ON media.items (owner_id, lower(title), id)",
                 "CREATE INDEX items_owner_size_idx ON media.items (owner_id, size_bytes, id)",
             ]),
+        // Playable files of a video, each with the exact codec string a browser chooses by. Stored renditions count
+        // towards the owner's quota (user_storage.used_bytes) and are removed with their media.
+        Migration(
+            module: "media", version: 3, name: "renditions",
+            statements: [
+                """
+                CREATE TABLE media.renditions (
+                    media_id uuid NOT NULL REFERENCES media.items (id) ON DELETE CASCADE,
+                    kind text NOT NULL CHECK (kind IN ('primary', 'compatibility', 'original')),
+                    object_key text NOT NULL,
+                    mime_type text NOT NULL,
+                    video_codec text NOT NULL,
+                    width integer,
+                    height integer,
+                    bit_rate bigint,
+                    size_bytes bigint NOT NULL,
+                    is_hdr boolean NOT NULL DEFAULT false,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (media_id, kind)
+                )
+                """
+            ]),
     ]
 }

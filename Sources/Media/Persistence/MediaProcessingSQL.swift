@@ -22,7 +22,29 @@ struct MediaProcessingSQL: MediaProcessingLedger {
             """, logger: logger)
     }
 
+    /// Also replaces the media's renditions: the quota is charged the difference, and a file the new result no longer
+    /// has (a policy now makes no compatibility rendition, say) is queued for deletion.
     func markReady(mediaID: UUID, result: ProcessedMedia, on connection: PostgresConnection) async throws {
+        let previous = try await RenditionSQL.remove(mediaID: mediaID, on: connection, logger: logger)
+        for rendition in result.renditions {
+            try await RenditionSQL.insert(rendition, mediaID: mediaID, on: connection, logger: logger)
+        }
+        let delta = RenditionSQL.storedBytes(result.renditions) - RenditionSQL.storedBytes(previous)
+        if delta != 0 {
+            try await connection.query(
+                """
+                UPDATE media.user_storage SET used_bytes = used_bytes + \(delta)
+                WHERE user_id = (SELECT owner_id FROM media.items WHERE id = \(mediaID))
+                """, logger: logger)
+        }
+        let kept = Set(result.objectKeys)
+        // A file written again under a key that an earlier result gave up must not be removed by that old request.
+        try await connection.query(
+            "DELETE FROM media.pending_deletions WHERE object_key = ANY(\(Array(kept)))", logger: logger)
+        for stale in previous where stale.isStoredSeparately && !kept.contains(stale.objectKey) {
+            try await connection.query(
+                "INSERT INTO media.pending_deletions (object_key) VALUES (\(stale.objectKey))", logger: logger)
+        }
         try await connection.query(
             """
             UPDATE media.items SET status = \(MediaStatus.ready), error_message = NULL,
@@ -47,5 +69,64 @@ struct MediaProcessingSQL: MediaProcessingLedger {
             "SELECT 1 FROM media.items WHERE id = \(mediaID) FOR UPDATE", logger: logger)
         for try await _ in rows { return true }
         return false
+    }
+}
+
+/// Rendition rows: Media's record of every playable file.
+enum RenditionSQL {
+    static let columns = "media_id, kind, object_key, mime_type, video_codec, width, height, bit_rate, size_bytes, is_hdr"
+
+    /// Renditions of `ids`, best first within each media.
+    static func renditions(of ids: [UUID], on client: PostgresClient, logger: Logger) async throws
+        -> [UUID: [MediaRendition]]
+    {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await client.query(
+            "SELECT \(unescaped: columns) FROM media.renditions WHERE media_id = ANY(\(ids))", logger: logger)
+        var byMedia: [UUID: [MediaRendition]] = [:]
+        for try await row in rows.decode(
+            (UUID, RenditionKind, String, String, String, Int?, Int?, Int?, Int64, Bool).self)
+        {
+            byMedia[row.0, default: []].append(
+                MediaRendition(
+                    kind: row.1, objectKey: row.2, mimeType: row.3, videoCodec: row.4, width: row.5, height: row.6,
+                    bitRate: row.7, sizeBytes: row.8, isHDR: row.9))
+        }
+        return byMedia.mapValues { $0.sorted { $0.kind.preference < $1.kind.preference } }
+    }
+
+    /// Removes the media's rendition rows, returning what they were.
+    static func remove(mediaID: UUID, on connection: PostgresConnection, logger: Logger) async throws
+        -> [MediaRendition]
+    {
+        let rows = try await connection.query(
+            "DELETE FROM media.renditions WHERE media_id = \(mediaID) RETURNING \(unescaped: columns)", logger: logger)
+        var removed: [MediaRendition] = []
+        for try await row in rows.decode(
+            (UUID, RenditionKind, String, String, String, Int?, Int?, Int?, Int64, Bool).self)
+        {
+            removed.append(
+                MediaRendition(
+                    kind: row.1, objectKey: row.2, mimeType: row.3, videoCodec: row.4, width: row.5, height: row.6,
+                    bitRate: row.7, sizeBytes: row.8, isHDR: row.9))
+        }
+        return removed
+    }
+
+    static func insert(_ rendition: MediaRendition, mediaID: UUID, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        try await connection.query(
+            """
+            INSERT INTO media.renditions (\(unescaped: columns))
+            VALUES (\(mediaID), \(rendition.kind), \(rendition.objectKey), \(rendition.mimeType),
+                    \(rendition.videoCodec), \(rendition.width), \(rendition.height), \(rendition.bitRate),
+                    \(rendition.sizeBytes), \(rendition.isHDR))
+            """, logger: logger)
+    }
+
+    /// Bytes the owner's quota is charged for these renditions (the original is charged once, as the upload).
+    static func storedBytes(_ renditions: [MediaRendition]) -> Int64 {
+        renditions.filter(\.isStoredSeparately).reduce(0) { $0 + $1.sizeBytes }
     }
 }

@@ -23,6 +23,8 @@ public struct MediaRecord: Sendable, Equatable {
     public let errorMessage: String?
     public let createdAt: Date
     public let tags: [String]
+    /// Filled in only where a route shows them (``MediaRepository/withRenditions(_:)``).
+    public var renditions: [MediaRendition] = []
 
     /// Columns in the order `init(row:)` reads them; `i` is `media.items`.
     static let columns = """

@@ -125,6 +125,17 @@ public struct MediaRepository: Sendable {
         return nil
     }
 
+    /// The records with their renditions, in one more round trip.
+    func withRenditions(_ records: [MediaRecord]) async throws -> [MediaRecord] {
+        let renditions = try await RenditionSQL.renditions(
+            of: records.map(\.id), on: database.client, logger: logger)
+        return records.map { record in
+            var record = record
+            record.renditions = renditions[record.id] ?? []
+            return record
+        }
+    }
+
     /// Media rows by id, whoever owns them (the caller has already decided who may see them).
     func records(ids: [UUID]) async throws -> [MediaRecord] {
         guard !ids.isEmpty else { return [] }
@@ -302,6 +313,9 @@ public struct MediaRepository: Sendable {
     public func delete(mediaID: UUID, ownerID: UUID) async throws -> [PendingDeletion] {
         try await database.transaction { connection in
             _ = try await lockedUsage(ownerID: ownerID, on: connection)
+            // Renditions would cascade away with the row; they are taken first, for their files and bytes. Another
+            // user's media is not found below, and the transaction then puts them back.
+            let renditions = try await RenditionSQL.remove(mediaID: mediaID, on: connection, logger: logger)
             let rows = try await connection.query(
                 """
                 DELETE FROM media.items WHERE id = \(mediaID) AND owner_id = \(ownerID)
@@ -314,14 +328,18 @@ public struct MediaRepository: Sendable {
             guard let (status, size, objectKey, uploadID, processedKey, thumbnailKey) = deleted else {
                 throw AppError.notFound("media not found")
             }
-            let confirmedBytes = status == .uploading ? 0 : size
+            let confirmedBytes = (status == .uploading ? 0 : size) + RenditionSQL.storedBytes(renditions)
             try await connection.query(
                 """
                 UPDATE media.user_storage SET item_count = item_count - 1, used_bytes = used_bytes - \(confirmedBytes)
                 WHERE user_id = \(ownerID)
                 """, logger: logger)
             var pending: [PendingDeletion] = []
-            for (key, upload) in [(objectKey, uploadID), (processedKey, nil), (thumbnailKey, nil)] {
+            var objects: [(String?, String?)] = [(objectKey, uploadID), (processedKey, nil), (thumbnailKey, nil)]
+            for rendition in renditions where rendition.isStoredSeparately && rendition.objectKey != processedKey {
+                objects.append((rendition.objectKey, nil))
+            }
+            for (key, upload) in objects {
                 guard let key else { continue }
                 let inserted = try await connection.query(
                     """
@@ -413,5 +431,56 @@ extension MediaRepository {
                     outputs: MediaObjectKeys.processingOutputs(mediaID: media.id)),
                 on: connection)
         }
+    }
+}
+
+/// Which media `mediavault reprocess` sends through processing again.
+public enum ReprocessSelection: Sendable, Equatable {
+    /// Every ready or failed item.
+    case all
+    /// Items in one state (`ready` or `failed`).
+    case status(MediaStatus)
+    /// These items.
+    case media([UUID])
+
+    /// As text: PostgreSQL arrays are bound element by element.
+    var statuses: [String] {
+        switch self {
+        case .all, .media: return [MediaStatus.ready.rawValue, MediaStatus.failed.rawValue]
+        case .status(let status): return [status.rawValue]
+        }
+    }
+}
+
+extension MediaRepository {
+    /// How many items the selection holds now.
+    public func reprocessCount(_ selection: ReprocessSelection) async throws -> Int {
+        let statuses = selection.statuses
+        let ids: [UUID]? = if case .media(let ids) = selection { ids } else { nil }
+        let rows = try await database.client.query(
+            """
+            SELECT count(*)::int8 FROM media.items
+            WHERE status = ANY(\(statuses)) AND (\(ids)::uuid[] IS NULL OR id = ANY(\(ids)))
+            """, logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    /// The next `limit` items of the selection after `cursor`, in id order, so a long run pages without skipping.
+    public func reprocessBatch(_ selection: ReprocessSelection, after cursor: UUID?, limit: Int) async throws
+        -> [MediaRecord]
+    {
+        let statuses = selection.statuses
+        let ids: [UUID]? = if case .media(let ids) = selection { ids } else { nil }
+        let rows = try await database.client.query(
+            """
+            SELECT \(unescaped: MediaRecord.columns) FROM media.items i
+            WHERE i.status = ANY(\(statuses)) AND (\(ids)::uuid[] IS NULL OR i.id = ANY(\(ids)))
+                AND (\(cursor)::uuid IS NULL OR i.id > \(cursor))
+            ORDER BY i.id LIMIT \(limit)
+            """, logger: logger)
+        var records: [MediaRecord] = []
+        for try await row in rows { records.append(try MediaRecord(row: row)) }
+        return records
     }
 }

@@ -28,11 +28,13 @@ public struct MediaSummary: Sendable, Equatable {
     public let originalKey: String
     public let processedKey: String?
     public let thumbnailKey: String?
+    /// Playable files, best first (empty before processing, and for media processed before renditions existed).
+    public let renditions: [MediaRendition]
 
     public init(
         id: UUID, ownerID: UUID, title: String, originalFilename: String, mimeType: String, sizeBytes: Int64,
         durationSeconds: Double?, width: Int?, height: Int?, status: MediaStatus, tags: [String], createdAt: Date,
-        originalKey: String, processedKey: String?, thumbnailKey: String?
+        originalKey: String, processedKey: String?, thumbnailKey: String?, renditions: [MediaRendition] = []
     ) {
         self.id = id
         self.ownerID = ownerID
@@ -49,6 +51,7 @@ public struct MediaSummary: Sendable, Equatable {
         self.originalKey = originalKey
         self.processedKey = processedKey
         self.thumbnailKey = thumbnailKey
+        self.renditions = renditions
     }
 
     /// Confirmed uploads only: an upload still in progress has no bytes worth showing.

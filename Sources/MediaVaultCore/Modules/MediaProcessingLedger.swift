@@ -20,13 +20,16 @@ public protocol MediaProcessingLedger: Sendable {
 /// Where processing writes its outputs. Chosen by the Media module when it schedules a job and carried by the job,
 /// so the worker never derives Media's storage layout.
 public struct ProcessingOutputKeys: Sendable, Equatable, Codable {
-    /// The primary transcoded video.
+    /// The primary transcoded video (HEVC).
     public var processed: String
+    /// The compatibility rendition of a video (H.264), when policy makes one.
+    public var compatibility: String
     /// The poster of a video or the thumbnail of a photo.
     public var thumbnail: String
 
-    public init(processed: String, thumbnail: String) {
+    public init(processed: String, compatibility: String, thumbnail: String) {
         self.processed = processed
+        self.compatibility = compatibility
         self.thumbnail = thumbnail
     }
 }
@@ -41,11 +44,14 @@ public struct ProcessedMedia: Sendable, Equatable {
     public var height: Int?
     public var videoCodec: String?
     public var audioCodec: String?
+    /// Every playable file, best first: the primary and compatibility files written, and the original when a
+    /// browser can play it as it is.
+    public var renditions: [MediaRendition]
 
     public init(
         processedKey: String? = nil, processedSizeBytes: Int64? = nil, thumbnailKey: String? = nil,
         durationSeconds: Double? = nil, width: Int? = nil, height: Int? = nil, videoCodec: String? = nil,
-        audioCodec: String? = nil
+        audioCodec: String? = nil, renditions: [MediaRendition] = []
     ) {
         self.processedKey = processedKey
         self.processedSizeBytes = processedSizeBytes
@@ -55,8 +61,15 @@ public struct ProcessedMedia: Sendable, Equatable {
         self.height = height
         self.videoCodec = videoCodec
         self.audioCodec = audioCodec
+        self.renditions = renditions
     }
 
     /// Every object this result wrote, to remove when the media went away while it was being processed.
-    public var objectKeys: [String] { [processedKey, thumbnailKey].compactMap { $0 } }
+    public var objectKeys: [String] {
+        var keys = [processedKey, thumbnailKey].compactMap { $0 }
+        for rendition in renditions where rendition.isStoredSeparately && !keys.contains(rendition.objectKey) {
+            keys.append(rendition.objectKey)
+        }
+        return keys
+    }
 }

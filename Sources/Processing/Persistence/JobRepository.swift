@@ -37,9 +37,10 @@ public struct JobRepository: Sendable, ProcessingScheduler {
         try await connection.query(
             """
             INSERT INTO processing.jobs (id, media_id, owner_id, object_key, mime_type, max_attempts, processed_key,
-                                         thumbnail_key)
+                                         compatibility_key, thumbnail_key)
             VALUES (\(jobID), \(request.mediaID), \(request.ownerID), \(request.objectKey), \(request.mimeType),
-                    \(maxAttempts), \(request.outputs.processed), \(request.outputs.thumbnail))
+                    \(maxAttempts), \(request.outputs.processed), \(request.outputs.compatibility),
+                    \(request.outputs.thumbnail))
             """, logger: database.logger)
         try await enqueueMessage(
             JobMessage(jobID: jobID, mediaID: request.mediaID, objectKey: request.objectKey, outputs: request.outputs),
@@ -106,13 +107,17 @@ public struct ClaimedJob: Sendable, Equatable {
 /// The worker's side of the job table: claim, heartbeat, finish, retry, fail; and the relay's outbox.
 extension JobRepository {
     static let claimedColumns =
-        "id, media_id, owner_id, object_key, mime_type, processed_key, thumbnail_key, attempts, max_attempts"
+        """
+        id, media_id, owner_id, object_key, mime_type, processed_key, compatibility_key, thumbnail_key, attempts,
+        max_attempts
+        """
 
     static func claimed(_ rows: PostgresRowSequence) async throws -> ClaimedJob? {
-        for try await row in rows.decode((UUID, UUID, UUID, String, String, String, String, Int, Int).self) {
+        for try await row in rows.decode((UUID, UUID, UUID, String, String, String, String, String, Int, Int).self) {
             return ClaimedJob(
                 id: row.0, mediaID: row.1, ownerID: row.2, objectKey: row.3, mimeType: row.4,
-                outputs: ProcessingOutputKeys(processed: row.5, thumbnail: row.6), attempt: row.7, maxAttempts: row.8)
+                outputs: ProcessingOutputKeys(processed: row.5, compatibility: row.6, thumbnail: row.7),
+                attempt: row.8, maxAttempts: row.9)
         }
         return nil
     }
@@ -204,14 +209,14 @@ extension JobRepository {
                 UPDATE processing.jobs SET status = \(JobStatus.queued), worker_id = NULL, heartbeat_at = NULL,
                     available_at = now(), updated_at = now()
                 WHERE status = 'processing' AND heartbeat_at < now() - make_interval(secs => \(seconds))
-                RETURNING id, media_id, object_key, processed_key, thumbnail_key
+                RETURNING id, media_id, object_key, processed_key, compatibility_key, thumbnail_key
                 """, logger: database.logger)
             var messages: [JobMessage] = []
-            for try await row in rows.decode((UUID, UUID, String, String, String).self) {
+            for try await row in rows.decode((UUID, UUID, String, String, String, String).self) {
                 messages.append(
                     JobMessage(
                         jobID: row.0, mediaID: row.1, objectKey: row.2,
-                        outputs: ProcessingOutputKeys(processed: row.3, thumbnail: row.4)))
+                        outputs: ProcessingOutputKeys(processed: row.3, compatibility: row.4, thumbnail: row.5)))
             }
             for message in messages { try await enqueueMessage(message, on: connection) }
             return messages.count

@@ -55,14 +55,18 @@ public enum ProcessingMigrations {
         Migration(
             module: "processing", version: 2, name: "job_output_keys",
             statements: [
-                "ALTER TABLE processing.jobs ADD COLUMN processed_key text, ADD COLUMN thumbnail_key text",
+                """
+                ALTER TABLE processing.jobs ADD COLUMN processed_key text, ADD COLUMN compatibility_key text,
+                    ADD COLUMN thumbnail_key text
+                """,
                 """
                 UPDATE processing.jobs SET processed_key = 'processed/' || media_id::text || '.mp4',
+                    compatibility_key = 'processed/' || media_id::text || '.h264.mp4',
                     thumbnail_key = 'thumbnails/' || media_id::text || '.jpg'
                 """,
                 """
                 ALTER TABLE processing.jobs ALTER COLUMN processed_key SET NOT NULL,
-                    ALTER COLUMN thumbnail_key SET NOT NULL
+                    ALTER COLUMN compatibility_key SET NOT NULL, ALTER COLUMN thumbnail_key SET NOT NULL
                 """,
             ]),
     ]

@@ -69,25 +69,68 @@ public struct JobProcessor: JobProcessing {
         _ job: ClaimedJob, original: URL, scratch: URL, probe: ProbeResult,
         progress: @escaping @Sendable (Double) -> Void
     ) async throws -> ProcessedMedia {
-        let output = scratch.appendingPathComponent("processed.mp4")
-        let plan = try TranscodePlan(probe: probe, settings: settings, input: original, output: output)
-        let started = ContinuousClock.now
-        try await transcoder.transcode(
-            plan: plan, durationSeconds: probe.durationSeconds, progress: progress, timeout: timeout)
-        metrics.transcodeFinished(after: ContinuousClock.now - started)
+        let primary = TranscodePlan.makesPrimary(settings) ? scratch.appendingPathComponent("processed.mp4") : nil
+        let compatibility =
+            TranscodePlan.makesCompatibility(probe, originalMimeType: job.mimeType, settings: settings)
+            ? scratch.appendingPathComponent("compatibility.mp4") : nil
+        if primary != nil || compatibility != nil {
+            // One ffmpeg run writes both files: the source is decoded once.
+            let plan = try TranscodePlan(
+                probe: probe, settings: settings, input: original, primary: primary, compatibility: compatibility)
+            let started = ContinuousClock.now
+            try await transcoder.transcode(
+                plan: plan, durationSeconds: probe.durationSeconds, progress: progress, timeout: timeout)
+            metrics.transcodeFinished(after: ContinuousClock.now - started)
+        }
         let poster = scratch.appendingPathComponent("poster.jpg")
         _ = try await transcoder.makePoster(
-            input: output, output: poster, durationSeconds: probe.durationSeconds, width: settings.posterWidth)
-        let result = try await transcoder.probe(output)
+            input: primary ?? compatibility ?? original, output: poster, durationSeconds: probe.durationSeconds,
+            width: settings.posterWidth)
 
-        let processedKey = job.outputs.processed
-        let thumbnailKey = job.outputs.thumbnail
-        let uploaded = try await store.upload(from: output, to: ObjectKey(processedKey), contentType: "video/mp4")
-        _ = try await store.upload(from: poster, to: ObjectKey(thumbnailKey), contentType: "image/jpeg")
+        var renditions: [MediaRendition] = []
+        var primaryProbe: ProbeResult?
+        var primaryInfo: ObjectInfo?
+        if let primary {
+            let probed = try await transcoder.probe(primary)
+            let info = try await store.upload(from: primary, to: ObjectKey(job.outputs.processed), contentType: "video/mp4")
+            renditions.append(try Self.rendition(.primary, file: primary, key: job.outputs.processed, probe: probed, size: info.size))
+            (primaryProbe, primaryInfo) = (probed, info)
+        }
+        if let compatibility {
+            let probed = try await transcoder.probe(compatibility)
+            let info = try await store.upload(
+                from: compatibility, to: ObjectKey(job.outputs.compatibility), contentType: "video/mp4")
+            renditions.append(
+                try Self.rendition(
+                    .compatibility, file: compatibility, key: job.outputs.compatibility, probe: probed, size: info.size))
+        }
+        if TranscodePlan.isBrowserSafe(probe, mimeType: job.mimeType, settings: settings) {
+            let size = Int64((try? FileManager.default.attributesOfItem(atPath: original.path)[.size] as? Int) ?? 0)
+            renditions.append(try Self.rendition(.original, file: original, key: job.objectKey, probe: probe, size: size))
+        }
+        _ = try await store.upload(from: poster, to: ObjectKey(job.outputs.thumbnail), contentType: "image/jpeg")
+        let shown = primaryProbe ?? probe
         return ProcessedMedia(
-            processedKey: processedKey, processedSizeBytes: uploaded.size, thumbnailKey: thumbnailKey,
-            durationSeconds: result.durationSeconds ?? probe.durationSeconds,
-            width: result.video?.displayWidth, height: result.video?.displayHeight,
-            videoCodec: result.video?.codecName, audioCodec: result.audio?.codecName)
+            processedKey: primary == nil ? nil : job.outputs.processed, processedSizeBytes: primaryInfo?.size,
+            thumbnailKey: job.outputs.thumbnail,
+            durationSeconds: shown.durationSeconds ?? probe.durationSeconds,
+            width: shown.video?.displayWidth, height: shown.video?.displayHeight,
+            videoCodec: shown.video?.codecName, audioCodec: shown.audio?.codecName, renditions: renditions)
+    }
+
+    /// A playable file as the API lists it: the codecs come from the file's own MP4 boxes, exactly.
+    static func rendition(_ kind: RenditionKind, file: URL, key: String, probe: ProbeResult, size: Int64) throws
+        -> MediaRendition
+    {
+        let codecs: CodecStrings
+        do {
+            codecs = try CodecStrings.read(mp4: file)
+        } catch {
+            throw TranscodingError.ffmpegFailed.with(reason: "the \(kind.rawValue) file is not a readable MP4: \(error)")
+        }
+        return MediaRendition(
+            kind: kind, objectKey: key, mimeType: codecs.mimeType, videoCodec: probe.video?.codecName ?? "unknown",
+            width: probe.video?.displayWidth, height: probe.video?.displayHeight, bitRate: probe.bitRate,
+            sizeBytes: size, isHDR: probe.video?.isHDR ?? false)
     }
 }

@@ -118,9 +118,12 @@ public struct JobRunner: Sendable {
                 return .released
             }
             let reason = Self.readableReason(error)
-            if job.isLastAttempt {
+            let permanent = Self.isPermanent(error)
+            if permanent || job.isLastAttempt {
                 try await ledger.fail(job, reason: reason)
-                logger.error("job failed after its last attempt", metadata: ["reason": .string(reason)])
+                logger.error(
+                    permanent ? "job failed: the file cannot be processed" : "job failed after its last attempt",
+                    metadata: ["reason": .string(reason)])
                 metrics.job(outcome: .failed)
                 return .failed
             }
@@ -140,6 +143,13 @@ public struct JobRunner: Sendable {
     static func backoff(afterAttempt attempt: Int, base: Duration) -> Duration {
         let factor = 1 << min(max(attempt - 1, 0), 16)
         return min(base * factor, .seconds(600))
+    }
+
+    /// Failures that another attempt cannot mend: a file ffprobe or ffmpeg cannot decode, without video, or of an
+    /// unsupported kind. Everything else (storage or database unreachable, a killed or timed-out process) is
+    /// transient and retried with backoff.
+    static func isPermanent(_ error: any Error) -> Bool {
+        (error as? TranscodingError)?.isPermanent ?? false
     }
 
     /// One line a person can act on: ffmpeg's last error line, or what failed.
