@@ -80,3 +80,19 @@ public func buildWorker(
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 }
+
+/// The ffmpeg arguments the worker would run for `file` (an upload of `mimeType`), writing to `primary` and
+/// `compatibility`: for operators checking settings, and for benchmarks that run the same command bare.
+public func transcodeArguments(
+    configuration: WorkerConfiguration, file: URL, mimeType: String, primary: URL, compatibility: URL, logger: Logger
+) async throws -> [String] {
+    let transcoder = Transcoder(tools: configuration.tools, logger: logger, limits: configuration.limits)
+    let probe = try await transcoder.probe(file)
+    let settings = configuration.transcode
+    let plan = try TranscodePlan(
+        probe: probe, settings: settings, input: file,
+        primary: TranscodePlan.makesPrimary(settings) ? primary : nil,
+        compatibility: TranscodePlan.makesCompatibility(probe, originalMimeType: mimeType, settings: settings)
+            ? compatibility : nil)
+    return plan.arguments
+}

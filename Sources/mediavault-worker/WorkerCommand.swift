@@ -13,6 +13,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Print the worker's configuration reference (Markdown) and exit.")
     var settings = false
 
+    @Option(
+        name: .customLong("print-plan"),
+        help: ArgumentHelp("Print the ffmpeg arguments the worker would run for this file (as video/mp4) and exit.",
+            valueName: "file"))
+    var planFile: String?
+
     func run() async throws {
         if settings {
             print(WorkerConfiguration.catalog.markdownReference(), terminator: "")
@@ -27,6 +33,14 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         StructuredLogHandler.bootstrap(configuration.core.logging)
         let logger = Logger(label: "mediavault.worker")
+        if let planFile {
+            let arguments = try await transcodeArguments(
+                configuration: configuration, file: URL(fileURLWithPath: planFile), mimeType: "video/mp4",
+                primary: URL(fileURLWithPath: "primary.mp4"), compatibility: URL(fileURLWithPath: "compatibility.mp4"),
+                logger: logger)
+            print(arguments.joined(separator: "\n"))
+            return
+        }
         do {
             let media = MediaModule.processingLedger(logger: logger)
             try await buildWorker(configuration: configuration, media: media, logger: logger).run()

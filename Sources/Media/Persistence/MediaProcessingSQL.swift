@@ -84,14 +84,7 @@ enum RenditionSQL {
         let rows = try await client.query(
             "SELECT \(unescaped: columns) FROM media.renditions WHERE media_id = ANY(\(ids))", logger: logger)
         var byMedia: [UUID: [MediaRendition]] = [:]
-        for try await row in rows.decode(
-            (UUID, RenditionKind, String, String, String, Int?, Int?, Int?, Int64, Bool).self)
-        {
-            byMedia[row.0, default: []].append(
-                MediaRendition(
-                    kind: row.1, objectKey: row.2, mimeType: row.3, videoCodec: row.4, width: row.5, height: row.6,
-                    bitRate: row.7, sizeBytes: row.8, isHDR: row.9))
-        }
+        for (mediaID, rendition) in try await decode(rows) { byMedia[mediaID, default: []].append(rendition) }
         return byMedia.mapValues { $0.sorted { $0.kind.preference < $1.kind.preference } }
     }
 
@@ -101,16 +94,24 @@ enum RenditionSQL {
     {
         let rows = try await connection.query(
             "DELETE FROM media.renditions WHERE media_id = \(mediaID) RETURNING \(unescaped: columns)", logger: logger)
-        var removed: [MediaRendition] = []
+        return try await decode(rows).map(\.1)
+    }
+
+    /// Rows of `columns`, in their order.
+    private static func decode(_ rows: PostgresRowSequence) async throws -> [(UUID, MediaRendition)] {
+        var decoded: [(UUID, MediaRendition)] = []
         for try await row in rows.decode(
             (UUID, RenditionKind, String, String, String, Int?, Int?, Int?, Int64, Bool).self)
         {
-            removed.append(
-                MediaRendition(
-                    kind: row.1, objectKey: row.2, mimeType: row.3, videoCodec: row.4, width: row.5, height: row.6,
-                    bitRate: row.7, sizeBytes: row.8, isHDR: row.9))
+            decoded.append(
+                (
+                    row.0,
+                    MediaRendition(
+                        kind: row.1, objectKey: row.2, mimeType: row.3, videoCodec: row.4, width: row.5,
+                        height: row.6, bitRate: row.7, sizeBytes: row.8, isHDR: row.9)
+                ))
         }
-        return removed
+        return decoded
     }
 
     static func insert(_ rendition: MediaRendition, mediaID: UUID, on connection: PostgresConnection, logger: Logger)

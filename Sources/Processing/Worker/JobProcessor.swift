@@ -82,40 +82,42 @@ public struct JobProcessor: JobProcessing {
                 plan: plan, durationSeconds: probe.durationSeconds, progress: progress, timeout: timeout)
             metrics.transcodeFinished(after: ContinuousClock.now - started)
         }
+        // The poster comes from the smallest output (its decode is the cheapest) while the outputs are probed and
+        // uploaded: the steps after ffmpeg run side by side.
         let poster = scratch.appendingPathComponent("poster.jpg")
-        _ = try await transcoder.makePoster(
-            input: primary ?? compatibility ?? original, output: poster, durationSeconds: probe.durationSeconds,
+        async let posterMade = transcoder.makePoster(
+            input: compatibility ?? primary ?? original, output: poster, durationSeconds: probe.durationSeconds,
             width: settings.posterWidth)
+        async let primaryStored = storeOutput(primary, as: .primary, key: job.outputs.processed)
+        async let compatibilityStored = storeOutput(compatibility, as: .compatibility, key: job.outputs.compatibility)
+        _ = try await posterMade
+        async let posterUploaded = store.upload(
+            from: poster, to: ObjectKey(job.outputs.thumbnail), contentType: "image/jpeg")
+        let (primaryResult, compatibilityResult) = try await (primaryStored, compatibilityStored)
+        _ = try await posterUploaded
 
-        var renditions: [MediaRendition] = []
-        var primaryProbe: ProbeResult?
-        var primaryInfo: ObjectInfo?
-        if let primary {
-            let probed = try await transcoder.probe(primary)
-            let info = try await store.upload(from: primary, to: ObjectKey(job.outputs.processed), contentType: "video/mp4")
-            renditions.append(try Self.rendition(.primary, file: primary, key: job.outputs.processed, probe: probed, size: info.size))
-            (primaryProbe, primaryInfo) = (probed, info)
-        }
-        if let compatibility {
-            let probed = try await transcoder.probe(compatibility)
-            let info = try await store.upload(
-                from: compatibility, to: ObjectKey(job.outputs.compatibility), contentType: "video/mp4")
-            renditions.append(
-                try Self.rendition(
-                    .compatibility, file: compatibility, key: job.outputs.compatibility, probe: probed, size: info.size))
-        }
+        var renditions = [primaryResult?.rendition, compatibilityResult?.rendition].compactMap { $0 }
         if TranscodePlan.isBrowserSafe(probe, mimeType: job.mimeType, settings: settings) {
             let size = Int64((try? FileManager.default.attributesOfItem(atPath: original.path)[.size] as? Int) ?? 0)
             renditions.append(try Self.rendition(.original, file: original, key: job.objectKey, probe: probe, size: size))
         }
-        _ = try await store.upload(from: poster, to: ObjectKey(job.outputs.thumbnail), contentType: "image/jpeg")
-        let shown = primaryProbe ?? probe
+        let shown = primaryResult?.probe ?? probe
         return ProcessedMedia(
-            processedKey: primary == nil ? nil : job.outputs.processed, processedSizeBytes: primaryInfo?.size,
-            thumbnailKey: job.outputs.thumbnail,
+            processedKey: primary == nil ? nil : job.outputs.processed,
+            processedSizeBytes: primaryResult?.rendition.sizeBytes, thumbnailKey: job.outputs.thumbnail,
             durationSeconds: shown.durationSeconds ?? probe.durationSeconds,
             width: shown.video?.displayWidth, height: shown.video?.displayHeight,
             videoCodec: shown.video?.codecName, audioCodec: shown.audio?.codecName, renditions: renditions)
+    }
+
+    /// Probes an output, uploads it under `key` and describes it; nothing when the run made no such output.
+    func storeOutput(_ file: URL?, as kind: RenditionKind, key: String) async throws
+        -> (rendition: MediaRendition, probe: ProbeResult)?
+    {
+        guard let file else { return nil }
+        let probed = try await transcoder.probe(file)
+        let info = try await store.upload(from: file, to: ObjectKey(key), contentType: "video/mp4")
+        return (try Self.rendition(kind, file: file, key: key, probe: probed, size: info.size), probed)
     }
 
     /// A playable file as the API lists it: the codecs come from the file's own MP4 boxes, exactly.
