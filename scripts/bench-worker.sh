@@ -75,6 +75,8 @@ for round in $(seq 1 "$rounds"); do
   until curl -fsS "$base/processing/$media_id/status" -H "Authorization: Bearer $token" | grep -q '"ready"\|"failed"'; do
     sleep 2
   done
+  curl -fsS "$base/processing/$media_id/status" -H "Authorization: Bearer $token" | grep -q '"ready"' \
+    || die "the worker's job failed: see .data/worker.log"
   worker_cpu_used=$(python3 -c "print(round($(worker_cpu) - $cpu_before, 2))")
   # Claim to completion, as the job row records it.
   worker_wall=$(psql -h 127.0.0.1 -p "$pg_port" -U postgres -d mediavault -qtA \

@@ -17,8 +17,9 @@ public enum InputPolicy {
     /// Left out on purpose: playlists and indirections (hls, dash, concat, ffconcat, sdp, rtsp, rtp), generators and
     /// virtual inputs (lavfi, tee), and image2, which picks a file by its name alone and expands "%d"/glob patterns.
     public static let demuxers = [
-        "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi", "mpegts", "flv", "ogg", "wav", "mp3",
-        "aac", "flac", "jpeg_pipe", "png_pipe", "webp_pipe", "gif",
+        "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi", "mpegts", "mpeg", "asf", "mxf", "dv",
+        "flv", "ogg", "wav", "w64", "aiff", "caf", "mp3", "aac", "flac", "jpeg_pipe", "png_pipe", "webp_pipe",
+        "bmp_pipe", "tiff_pipe", "j2k_pipe", "jpegls_pipe", "gif", "apng",
     ]
 
     /// Most bytes ffmpeg reads to identify the streams (its default is 5 MB).

@@ -10,16 +10,19 @@ public struct ToolPaths: Sendable, Equatable {
     public var prlimit: String
     /// Absolute path of coreutils nice (or the bare name when it was not found on PATH).
     public var nice: String
+    /// Absolute path of exiftool (Debian `libimage-exiftool-perl`), or the bare name when it was not found on PATH.
+    public var exiftool: String
 
     /// Uses the given paths; each one left nil is looked up on `PATH` (from `environment`).
     public init(
         ffmpeg: String? = nil, ffprobe: String? = nil, prlimit: String? = nil, nice: String? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        exiftool: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.ffmpeg = ffmpeg ?? Self.locate("ffmpeg", environment: environment) ?? "ffmpeg"
         self.ffprobe = ffprobe ?? Self.locate("ffprobe", environment: environment) ?? "ffprobe"
         self.prlimit = prlimit ?? Self.locate("prlimit", environment: environment) ?? "prlimit"
         self.nice = nice ?? Self.locate("nice", environment: environment) ?? "nice"
+        self.exiftool = exiftool ?? Self.locate("exiftool", environment: environment) ?? "exiftool"
     }
 
     /// The tools found on this process's PATH, looked up once.
@@ -75,12 +78,24 @@ public enum Transcoding {
             throw TranscodingError.toolMissing.with(reason: "ffmpeg at \(tools.ffmpeg) does not run")
         }
         let listing = String(decoding: encoders.stdout, as: UTF8.self)
-        let hasX265 = listing.split(whereSeparator: \.isNewline).contains { line in
-            line.split(separator: " ").dropFirst().first == "libx265"
+        func has(_ name: String, in listing: String) -> Bool {
+            listing.split(whereSeparator: \.isNewline).contains { line in
+                line.split(separator: " ").dropFirst().first.map { String($0) } == name
+            }
         }
-        guard hasX265 else {
+        // HEVC for every video, H.264 for the compatibility rendition: without either, jobs would fail one by one.
+        for encoder in ["libx265", "libx264"] where !has(encoder, in: listing) {
             throw TranscodingError.toolMissing.with(
-                reason: "ffmpeg at \(tools.ffmpeg) has no libx265 encoder; install an ffmpeg built with x265")
+                reason: "ffmpeg at \(tools.ffmpeg) has no \(encoder) encoder; install an ffmpeg built with it")
+        }
+        let filters = try await runner.run(
+            executable: tools.ffmpeg, arguments: ["-hide_banner", "-filters"], stdout: .collect(limit: 4 << 20),
+            timeout: timeout)
+        let filterListing = String(decoding: filters.stdout, as: UTF8.self)
+        // Tone mapping HDR for the compatibility rendition (zscale needs ffmpeg built with zimg).
+        for filter in ["zscale", "tonemap"] where !has(filter, in: filterListing) {
+            throw TranscodingError.toolMissing.with(
+                reason: "ffmpeg at \(tools.ffmpeg) has no \(filter) filter (HDR tone mapping); install one built with zimg")
         }
         let firstLine = String(decoding: version.stdout, as: UTF8.self)
             .split(whereSeparator: \.isNewline).first.map(String.init) ?? "unknown version"

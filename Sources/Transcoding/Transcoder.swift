@@ -59,6 +59,25 @@ public struct Transcoder: Sendable {
         try await Transcoding.checkTools(tools, runner: runner, timeout: timeout)
     }
 
+    /// Reads `file`'s metadata with exiftool, under the same limits as ffmpeg and a short timeout: numbers as numbers
+    /// (`-n`), one JSON object, and `-fast` so that it stops at the image data instead of scanning a hostile file
+    /// to its end. Throws `.invalidInput` when exiftool cannot read the file, `.toolMissing` when it is absent.
+    public func readMetadata(_ file: URL, timeout: Duration = .seconds(30)) async throws -> MediaMetadata {
+        guard FileManager.default.isExecutableFile(atPath: tools.exiftool) else {
+            throw TranscodingError.toolMissing.with(
+                reason: "exiftool not found at \"\(tools.exiftool)\" (Debian: apt-get install libimage-exiftool-perl)")
+        }
+        let outcome = try await runner.run(
+            executable: tools.exiftool,
+            arguments: ["-json", "-n", "-fast", "-q", "-q", "-charset", "filename=utf8", "--", file.standardizedFileURL.path],
+            stdout: .collect(limit: 4 << 20), timeout: timeout)
+        guard outcome.succeeded, !outcome.stdoutOverflowed else {
+            throw TranscodingError.invalidInput.with(
+                reason: "exiftool could not read the file (status \(outcome.exitStatus))", details: outcome.stderrTail)
+        }
+        return try MediaMetadata.parse(exiftoolJSON: outcome.stdout)
+    }
+
     /// Runs `plan`, reporting progress 0...100 (monotonic, throttled, 100 exactly once after success).
     ///
     /// `progress` runs on a background thread and should return quickly. On any failure every output file is

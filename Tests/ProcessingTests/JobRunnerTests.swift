@@ -15,7 +15,7 @@ import Transcoding
     static func job(attempt: Int = 1, maxAttempts: Int = 5) -> ClaimedJob {
         ClaimedJob(
             id: UUID(), mediaID: UUID(), ownerID: UUID(), objectKey: "original/u/m/clip.mp4", mimeType: "video/mp4",
-            outputs: outputs, attempt: attempt, maxAttempts: maxAttempts)
+            outputs: outputs, attempt: attempt, maxAttempts: maxAttempts, workerID: "worker-1")
     }
 
     static func runner(

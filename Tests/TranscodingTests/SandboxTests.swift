@@ -17,7 +17,8 @@ struct SandboxArgumentTests {
     private let policyHead = [
         "-probesize", "10000000", "-analyzeduration", "10000000", "-protocol_whitelist", "file,pipe",
         "-format_whitelist",
-        "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,ogg,wav,mp3,aac,flac,jpeg_pipe,png_pipe,webp_pipe,gif",
+        "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,asf,mxf,dv,flv,ogg,wav,w64,aiff,caf,mp3,aac,flac,"
+            + "jpeg_pipe,png_pipe,webp_pipe,bmp_pipe,tiff_pipe,j2k_pipe,jpegls_pipe,gif,apng",
     ]
 
     // MARK: Limits

@@ -4,7 +4,7 @@ import Mustache
 
 /// The share page's Mustache templates (`Templates/*.mustache`, compiled into the module), parsed once.
 struct SharePageTemplates: Sendable {
-    /// Every template, so that each can include the others as partials (`share-head`, `share-item`).
+    /// Every template, so that each can include the others as partials (`share-head`).
     let library: MustacheLibrary
     let gallery: MustacheTemplate
     let message: MustacheTemplate
@@ -303,9 +303,9 @@ struct SharePage: Sendable {
     }
 }
 
-// What the templates read, by property name (swift-mustache looks stored properties up through `Mirror`). A name
-// an item lacks, or holds as nil, is looked up on the gallery next, so item and gallery names must not collide
-// except where both always have a value (`title`).
+// What the templates read, by name (each view answers through `MustacheParent`, below). An item is rendered on its
+// own, so it must carry every name its template reads; inside `{{#sources}}` a name a source lacks (`base`) is
+// looked up on its item.
 extension SharePage {
     fileprivate enum Preview { case player, still, image, audio, placeholder }
 

@@ -85,6 +85,9 @@ public enum MediaSort: String, Sendable, CaseIterable {
     case titleDescending = "title_desc"
     case largest = "size_desc"
     case smallest = "size_asc"
+    /// By capture time; items without one come last either way.
+    case takenNewest = "taken_at_desc"
+    case takenOldest = "taken_at_asc"
 
     /// Fixed SQL fragments (never caller text); `id` breaks ties so pages are stable.
     var orderBy: String {
@@ -95,11 +98,13 @@ public enum MediaSort: String, Sendable, CaseIterable {
         case .titleDescending: return "lower(i.title) DESC, i.id DESC"
         case .largest: return "i.size_bytes DESC, i.id DESC"
         case .smallest: return "i.size_bytes ASC, i.id ASC"
+        case .takenNewest: return "i.taken_at DESC NULLS LAST, i.id DESC"
+        case .takenOldest: return "i.taken_at ASC NULLS LAST, i.id ASC"
         }
     }
 }
 
-/// Object keys of DESIGN.md's storage layout.
+/// The storage layout: originals by owner and media id, everything made from them beside the media id.
 public enum MediaObjectKeys {
     public static func original(ownerID: UUID, mediaID: UUID, filename: String) -> String {
         "original/\(ownerID.uuidString.lowercased())/\(mediaID.uuidString.lowercased())/\(FileName.safeKeyComponent(filename))"

@@ -280,19 +280,30 @@ public struct MediaController: Sendable {
             return sort
         } ?? .newest
         guard tags.count <= 20 else { throw AppError.invalidArgument("at most 20 tags may be filtered on") }
+        func date(_ name: String) throws -> Date? {
+            guard let raw = parameters[name]?.last else { return nil }
+            guard let date = try? Date(raw, strategy: .iso8601) else {
+                throw AppError.invalidArgument("\(name) must be an RFC 3339 time such as 2024-05-01T00:00:00Z")
+            }
+            return date
+        }
         return MediaListQuery(
             page: try int("page", default: 1, range: 1...1_000_000),
             pageSize: try int("page_size", default: 20, range: 1...100), status: status,
-            tags: Array(Set(tags)).sorted(), search: search, sort: sort)
+            tags: Array(Set(tags)).sorted(), search: search, sort: sort, takenAfter: try date("taken_after"),
+            takenBefore: try date("taken_before"))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> MediaItemResponse {
         let user = try context.requireUser()
         let media = try await ownedMedia(context.parameters.get("id") ?? "", user: user)
         guard media.status == .ready, let withRenditions = try await repository.withRenditions([media]).first else {
-            return try item(media, withStreamURL: true)
+            var response = try item(media, withStreamURL: true)
+            response.capture = media.capture
+            return response
         }
         var response = try item(withRenditions, withStreamURL: true)
+        response.capture = withRenditions.capture
         response.renditions = try withRenditions.renditions.map { rendition in
             RenditionResponse(
                 rendition,

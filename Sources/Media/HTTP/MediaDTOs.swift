@@ -21,6 +21,8 @@ struct MediaItemResponse: ResponseEncodable {
     let streamURL: String?
     /// Playable files best first, with their exact codecs; only for a ready item of `GET /media/:id`.
     var renditions: [RenditionResponse]?
+    /// Capture time, place and camera; only `GET /media/:id` shows them (as `taken_at`, `metadata`, `location`).
+    var capture: CaptureMetadata?
 
     enum CodingKeys: String, CodingKey {
         case id, title, status, tags, width, height
@@ -32,7 +34,15 @@ struct MediaItemResponse: ResponseEncodable {
         case errorMessage = "error_message"
         case thumbnailURL = "thumbnail_url"
         case streamURL = "stream_url"
-        case renditions
+        case renditions, metadata, location
+        case takenAt = "taken_at"
+        case takenAtSource = "taken_at_source"
+    }
+
+    struct Location: Encodable {
+        let latitude: Double
+        let longitude: Double
+        let altitude: Double?
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -52,6 +62,17 @@ struct MediaItemResponse: ResponseEncodable {
         try container.encodeIfPresent(thumbnailURL, forKey: .thumbnailURL)
         try container.encodeIfPresent(streamURL, forKey: .streamURL)
         try container.encodeIfPresent(renditions, forKey: .renditions)
+        if let capture {
+            try container.encode(capture.takenAt, forKey: .takenAt)
+            try container.encode(capture.takenAtSource, forKey: .takenAtSource)
+            try container.encode(capture.details, forKey: .metadata)
+            if let latitude = capture.latitude, let longitude = capture.longitude {
+                try container.encode(
+                    Location(latitude: latitude, longitude: longitude, altitude: capture.altitude), forKey: .location)
+            } else {
+                try container.encodeNil(forKey: .location)
+            }
+        }
     }
 }
 

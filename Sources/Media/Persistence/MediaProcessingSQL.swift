@@ -26,6 +26,11 @@ struct MediaProcessingSQL: MediaProcessingLedger {
     /// has (a policy now makes no compatibility rendition, say) is queued for deletion.
     func markReady(mediaID: UUID, result: ProcessedMedia, on connection: PostgresConnection) async throws {
         let previous = try await RenditionSQL.remove(mediaID: mediaID, on: connection, logger: logger)
+        // Media processed before renditions were recorded have their HEVC file only in processed_key.
+        let processedBefore = try await connection.query(
+            "SELECT processed_key FROM media.items WHERE id = \(mediaID)", logger: logger)
+        var oldFiles = previous.filter(\.isStoredSeparately).map(\.objectKey)
+        for try await key in processedBefore.decode(String?.self) { if let key, !oldFiles.contains(key) { oldFiles.append(key) } }
         for rendition in result.renditions {
             try await RenditionSQL.insert(rendition, mediaID: mediaID, on: connection, logger: logger)
         }
@@ -41,9 +46,9 @@ struct MediaProcessingSQL: MediaProcessingLedger {
         // A file written again under a key that an earlier result gave up must not be removed by that old request.
         try await connection.query(
             "DELETE FROM media.pending_deletions WHERE object_key = ANY(\(Array(kept)))", logger: logger)
-        for stale in previous where stale.isStoredSeparately && !kept.contains(stale.objectKey) {
+        for stale in oldFiles where !kept.contains(stale) {
             try await connection.query(
-                "INSERT INTO media.pending_deletions (object_key) VALUES (\(stale.objectKey))", logger: logger)
+                "INSERT INTO media.pending_deletions (object_key) VALUES (\(stale))", logger: logger)
         }
         try await connection.query(
             """
@@ -51,9 +56,17 @@ struct MediaProcessingSQL: MediaProcessingLedger {
                 processed_key = \(result.processedKey), processed_size_bytes = \(result.processedSizeBytes),
                 thumbnail_key = \(result.thumbnailKey), duration_seconds = \(result.durationSeconds),
                 width = \(result.width), height = \(result.height), video_codec = \(result.videoCodec),
-                audio_codec = \(result.audioCodec), updated_at = now()
+                audio_codec = \(result.audioCodec), taken_at = \(result.metadata?.takenAt),
+                taken_at_source = \(result.metadata?.takenAtSource), latitude = \(result.metadata?.latitude),
+                longitude = \(result.metadata?.longitude), altitude = \(result.metadata?.altitude),
+                capture_details = \(Self.detailsJSON(result.metadata))::jsonb, updated_at = now()
             WHERE id = \(mediaID)
             """, logger: logger)
+    }
+
+    static func detailsJSON(_ metadata: CaptureMetadata?) -> String? {
+        guard let details = metadata?.details, let data = try? JSONEncoder().encode(details) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     func markFailed(mediaID: UUID, reason: String, on connection: PostgresConnection) async throws {
@@ -64,7 +77,14 @@ struct MediaProcessingSQL: MediaProcessingLedger {
             """, logger: logger)
     }
 
+    /// Locks the owner's storage row first, then the media row: the order every user-side change (confirm,
+    /// delete) takes them in, so recording a result and deleting the media can never deadlock.
     func lockIfExists(mediaID: UUID, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query(
+            """
+            SELECT 1 FROM media.user_storage
+            WHERE user_id = (SELECT owner_id FROM media.items WHERE id = \(mediaID)) FOR UPDATE
+            """, logger: logger)
         let rows = try await connection.query(
             "SELECT 1 FROM media.items WHERE id = \(mediaID) FOR UPDATE", logger: logger)
         for try await _ in rows { return true }

@@ -23,6 +23,8 @@ public struct MediaRecord: Sendable, Equatable {
     public let errorMessage: String?
     public let createdAt: Date
     public let tags: [String]
+    /// Capture time, place and camera, once processing has read them.
+    public let capture: CaptureMetadata?
     /// Filled in only where a route shows them (``MediaRepository/withRenditions(_:)``).
     public var renditions: [MediaRendition] = []
 
@@ -31,7 +33,8 @@ public struct MediaRecord: Sendable, Equatable {
         i.id, i.owner_id, i.title, i.original_filename, i.mime_type, i.size_bytes, i.declared_size_bytes, i.status,
         i.object_key, i.multipart_upload_id, i.part_size, i.processed_key, i.thumbnail_key, i.duration_seconds,
         i.width, i.height, i.error_message, i.created_at,
-        COALESCE((SELECT array_agg(t.tag ORDER BY t.tag) FROM media.tags t WHERE t.media_id = i.id), '{}') AS tags
+        COALESCE((SELECT array_agg(t.tag ORDER BY t.tag) FROM media.tags t WHERE t.media_id = i.id), '{}') AS tags,
+        i.taken_at, i.taken_at_source, i.latitude, i.longitude, i.altitude, i.capture_details::text
         """
 
     init(row: PostgresRow) throws {
@@ -55,5 +58,17 @@ public struct MediaRecord: Sendable, Equatable {
         errorMessage = try cells[16].decode(String?.self)
         createdAt = try cells[17].decode(Date.self)
         tags = try cells[18].decode([String].self)
+        let details = try cells[24].decode(String?.self).flatMap {
+            try? JSONDecoder().decode(CaptureMetadata.Details.self, from: Data($0.utf8))
+        }
+        let takenAt = try cells[19].decode(Date?.self)
+        let latitude = try cells[21].decode(Double?.self)
+        capture =
+            details == nil && takenAt == nil && latitude == nil
+            ? nil
+            : CaptureMetadata(
+                takenAt: takenAt, takenAtSource: try cells[20].decode(String?.self), latitude: latitude,
+                longitude: try cells[22].decode(Double?.self), altitude: try cells[23].decode(Double?.self),
+                details: details ?? .init())
     }
 }

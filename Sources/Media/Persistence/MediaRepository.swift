@@ -21,8 +21,16 @@ public struct MediaListQuery: Sendable {
     public var tags: [String]
     public var search: String?
     public var sort: MediaSort
+    /// Capture time bounds (`taken_after` inclusive, `taken_before` exclusive).
+    public var takenAfter: Date?
+    public var takenBefore: Date?
 
-    public init(page: Int, pageSize: Int, status: MediaStatus?, tags: [String], search: String?, sort: MediaSort) {
+    public init(
+        page: Int, pageSize: Int, status: MediaStatus?, tags: [String], search: String?, sort: MediaSort,
+        takenAfter: Date? = nil, takenBefore: Date? = nil
+    ) {
+        self.takenAfter = takenAfter
+        self.takenBefore = takenBefore
         self.page = page
         self.pageSize = pageSize
         self.status = status
@@ -31,7 +39,7 @@ public struct MediaListQuery: Sendable {
         self.sort = sort
     }
 
-    var isUnfiltered: Bool { status == nil && tags.isEmpty && search == nil }
+    var isUnfiltered: Bool { status == nil && tags.isEmpty && search == nil && takenAfter == nil && takenBefore == nil }
 }
 
 /// SQL of the Media module. Every read and write is scoped by owner.
@@ -125,6 +133,17 @@ public struct MediaRepository: Sendable {
         return nil
     }
 
+    /// Schedules processing; the job is about to write its output keys, so an earlier result's request to delete one
+    /// of them (a rendition a previous policy dropped) is withdrawn first, before the janitor can act on it.
+    func schedule(
+        _ request: ProcessingRequest, with scheduler: any ProcessingScheduler, on connection: PostgresConnection
+    ) async throws {
+        let outputs = [request.outputs.processed, request.outputs.compatibility, request.outputs.thumbnail]
+        try await connection.query(
+            "DELETE FROM media.pending_deletions WHERE object_key = ANY(\(outputs))", logger: logger)
+        try await scheduler.scheduleProcessing(request, on: connection)
+    }
+
     /// The records with their renditions, in one more round trip.
     func withRenditions(_ records: [MediaRecord]) async throws -> [MediaRecord] {
         let renditions = try await RenditionSQL.renditions(
@@ -203,11 +222,11 @@ public struct MediaRepository: Sendable {
             try await connection.query(
                 "UPDATE media.user_storage SET used_bytes = used_bytes + \(realSize) WHERE user_id = \(ownerID)",
                 logger: logger)
-            try await scheduler.scheduleProcessing(
+            try await schedule(
                 ProcessingRequest(
                     mediaID: mediaID, ownerID: ownerID, objectKey: objectKey, mimeType: realMimeType,
                     outputs: MediaObjectKeys.processingOutputs(mediaID: mediaID)),
-                on: connection)
+                with: scheduler, on: connection)
             return .confirmed(.queued)
         }
     }
@@ -262,6 +281,8 @@ public struct MediaRepository: Sendable {
             i.owner_id = \(ownerID)
             AND (\(status)::text IS NULL OR i.status = \(status))
             AND (\(pattern)::text IS NULL OR lower(i.title || ' ' || i.original_filename) LIKE \(pattern))
+            AND (\(query.takenAfter)::timestamptz IS NULL OR i.taken_at >= \(query.takenAfter))
+            AND (\(query.takenBefore)::timestamptz IS NULL OR i.taken_at < \(query.takenBefore))
             AND (\(tags)::text[] IS NULL OR i.id IN (
                 SELECT t.media_id FROM media.tags t WHERE t.owner_id = \(ownerID) AND t.tag = ANY(\(tags))
                 GROUP BY t.media_id HAVING count(*) = \(query.tags.count)))
@@ -425,11 +446,11 @@ extension MediaRepository {
             var updated = false
             for try await _ in rows { updated = true }
             guard updated else { throw AppError.failedPrecondition("the media is already being processed") }
-            try await scheduler.scheduleProcessing(
+            try await schedule(
                 ProcessingRequest(
                     mediaID: media.id, ownerID: media.ownerID, objectKey: media.objectKey, mimeType: media.mimeType,
                     outputs: MediaObjectKeys.processingOutputs(mediaID: media.id)),
-                on: connection)
+                with: scheduler, on: connection)
         }
     }
 }

@@ -63,7 +63,8 @@ public func withTimeout<Result: Sendable>(
     let outcome = FirstOutcome<Result>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
-            outcome.wait(with: continuation)
+            // Already cancelled: resumed at once, and nothing is started for nobody.
+            guard outcome.wait(with: continuation) else { return }
             let work = Task {
                 do {
                     outcome.resolve(.success(try await operation()))
@@ -76,7 +77,11 @@ public func withTimeout<Result: Sendable>(
                 outcome.resolve(.failure(TimeoutError(timeout: timeout)))
                 work.cancel()
             }
-            outcome.onResolved { deadline.cancel() }
+            // Whichever way it ends (result, deadline or the caller's cancellation), nothing is left running for it.
+            outcome.onResolved {
+                deadline.cancel()
+                work.cancel()
+            }
         }
     } onCancel: {
         outcome.resolve(.failure(CancellationError()))
@@ -94,13 +99,16 @@ private final class FirstOutcome<Result: Sendable>: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    func wait(with continuation: CheckedContinuation<Result, any Error>) {
+    /// Installs the continuation; `false` (after resuming it) when the outcome was already decided.
+    func wait(with continuation: CheckedContinuation<Result, any Error>) -> Bool {
         let early = state.withLockedValue { state -> Swift.Result<Result, any Error>? in
             if let early = state.early { return early }
             state.continuation = continuation
             return nil
         }
-        if let early { continuation.resume(with: early) }
+        guard let early else { return true }
+        continuation.resume(with: early)
+        return false
     }
 
     func resolve(_ result: Swift.Result<Result, any Error>) {

@@ -47,11 +47,13 @@ public struct ProcessedMedia: Sendable, Equatable {
     /// Every playable file, best first: the primary and compatibility files written, and the original when a
     /// browser can play it as it is.
     public var renditions: [MediaRendition]
+    /// Capture time, place and camera, when the file says; nil when it could not be read.
+    public var metadata: CaptureMetadata?
 
     public init(
         processedKey: String? = nil, processedSizeBytes: Int64? = nil, thumbnailKey: String? = nil,
         durationSeconds: Double? = nil, width: Int? = nil, height: Int? = nil, videoCodec: String? = nil,
-        audioCodec: String? = nil, renditions: [MediaRendition] = []
+        audioCodec: String? = nil, renditions: [MediaRendition] = [], metadata: CaptureMetadata? = nil
     ) {
         self.processedKey = processedKey
         self.processedSizeBytes = processedSizeBytes
@@ -62,6 +64,7 @@ public struct ProcessedMedia: Sendable, Equatable {
         self.videoCodec = videoCodec
         self.audioCodec = audioCodec
         self.renditions = renditions
+        self.metadata = metadata
     }
 
     /// Every object this result wrote, to remove when the media went away while it was being processed.

@@ -85,11 +85,14 @@ public struct ClaimedJob: Sendable, Equatable {
     public let outputs: ProcessingOutputKeys
     public let attempt: Int
     public let maxAttempts: Int
+    /// The worker that holds the claim; results of a worker whose claim was taken back are not recorded.
+    public let workerID: String
 
     public init(
         id: UUID, mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String, outputs: ProcessingOutputKeys,
-        attempt: Int, maxAttempts: Int
+        attempt: Int, maxAttempts: Int, workerID: String
     ) {
+        self.workerID = workerID
         self.id = id
         self.mediaID = mediaID
         self.ownerID = ownerID
@@ -109,15 +112,17 @@ extension JobRepository {
     static let claimedColumns =
         """
         id, media_id, owner_id, object_key, mime_type, processed_key, compatibility_key, thumbnail_key, attempts,
-        max_attempts
+        max_attempts, worker_id
         """
 
     static func claimed(_ rows: PostgresRowSequence) async throws -> ClaimedJob? {
-        for try await row in rows.decode((UUID, UUID, UUID, String, String, String, String, String, Int, Int).self) {
+        for try await row in rows.decode(
+            (UUID, UUID, UUID, String, String, String, String, String, Int, Int, String).self)
+        {
             return ClaimedJob(
                 id: row.0, mediaID: row.1, ownerID: row.2, objectKey: row.3, mimeType: row.4,
                 outputs: ProcessingOutputKeys(processed: row.5, compatibility: row.6, thumbnail: row.7),
-                attempt: row.8, maxAttempts: row.9)
+                attempt: row.8, maxAttempts: row.9, workerID: row.10)
         }
         return nil
     }
@@ -161,43 +166,61 @@ extension JobRepository {
         return false
     }
 
-    public func complete(jobID: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query(
+    /// Completes the job if `job`'s worker still holds it; `false` when the claim was taken back meanwhile.
+    public func complete(_ job: ClaimedJob, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
             """
             UPDATE processing.jobs SET status = \(JobStatus.completed), progress = 100, error_message = NULL,
                 finished_at = now(), updated_at = now(), heartbeat_at = NULL
-            WHERE id = \(jobID)
+            WHERE id = \(job.id) AND worker_id = \(job.workerID) AND status = \(JobStatus.processing)
+            RETURNING id
             """, logger: database.logger)
+        for try await _ in rows { return true }
+        return false
     }
 
-    /// Puts the job back in the queue after `delay` (and, with NSQ, the caller REQs the message).
-    public func retry(jobID: UUID, error: String, delay: Duration, on connection: PostgresConnection) async throws {
+    /// Puts the job back in the queue after `delay` (and, with NSQ, the caller REQs the message); `false` when the
+    /// claim was taken back meanwhile.
+    public func retry(_ job: ClaimedJob, error: String, delay: Duration, on connection: PostgresConnection)
+        async throws -> Bool
+    {
         let seconds = Double(delay.components.seconds)
-        try await connection.query(
+        let rows = try await connection.query(
             """
             UPDATE processing.jobs SET status = \(JobStatus.queued), error_message = \(error), worker_id = NULL,
                 heartbeat_at = NULL, available_at = now() + make_interval(secs => \(seconds)), updated_at = now()
-            WHERE id = \(jobID)
+            WHERE id = \(job.id) AND worker_id = \(job.workerID) AND status = \(JobStatus.processing)
+            RETURNING id
             """, logger: database.logger)
+        for try await _ in rows { return true }
+        return false
     }
 
-    /// Hands a job back untouched (shutdown before it could finish): the attempt does not count.
-    public func release(jobID: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query(
+    /// Hands a job back untouched (shutdown before it could finish): the attempt does not count. `false` when the
+    /// claim was taken back meanwhile.
+    public func release(_ job: ClaimedJob, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
             """
             UPDATE processing.jobs SET status = \(JobStatus.queued), attempts = greatest(attempts - 1, 0),
                 worker_id = NULL, heartbeat_at = NULL, available_at = now(), updated_at = now()
-            WHERE id = \(jobID) AND status = \(JobStatus.processing)
+            WHERE id = \(job.id) AND worker_id = \(job.workerID) AND status = \(JobStatus.processing)
+            RETURNING id
             """, logger: database.logger)
+        for try await _ in rows { return true }
+        return false
     }
 
-    public func fail(jobID: UUID, error: String, on connection: PostgresConnection) async throws {
-        try await connection.query(
+    /// Fails the job for good; `false` when the claim was taken back meanwhile.
+    public func fail(_ job: ClaimedJob, error: String, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
             """
             UPDATE processing.jobs SET status = \(JobStatus.failed), error_message = \(error), finished_at = now(),
                 updated_at = now(), heartbeat_at = NULL
-            WHERE id = \(jobID)
+            WHERE id = \(job.id) AND worker_id = \(job.workerID) AND status = \(JobStatus.processing)
+            RETURNING id
             """, logger: database.logger)
+        for try await _ in rows { return true }
+        return false
     }
 
     /// Jobs whose worker stopped heartbeating go back to the queue, with a fresh outbox message.

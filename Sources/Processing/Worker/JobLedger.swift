@@ -53,32 +53,42 @@ public struct PostgresJobLedger: JobLedger {
         try await jobs.heartbeat(jobID: jobID, workerID: workerID, progress: progress)
     }
 
+    /// A worker whose claim was taken back (the reaper handed the job to another) records nothing: the media row
+    /// belongs to the new claim. Its outputs went to the same keys the new claim writes, so nothing is discarded.
     public func complete(_ job: ClaimedJob, result: ProcessedMedia) async throws -> Bool {
         try await database.transaction { connection in
+            // The media row first (with its owner's storage row), as user-side changes lock them.
             guard try await media.lockIfExists(mediaID: job.mediaID, on: connection) else { return false }
-            try await media.markReady(mediaID: job.mediaID, result: result, on: connection)
-            try await jobs.complete(jobID: job.id, on: connection)
+            if try await jobs.complete(job, on: connection) {
+                try await media.markReady(mediaID: job.mediaID, result: result, on: connection)
+            }
             return true
         }
     }
 
     public func retry(_ job: ClaimedJob, reason: String, delay: Duration) async throws {
         try await database.transaction { connection in
-            try await jobs.retry(jobID: job.id, error: reason, delay: delay, on: connection)
+            // Media before job, in the order a deletion (which cascades to the job) takes them.
+            let mediaExists = try await media.lockIfExists(mediaID: job.mediaID, on: connection)
+            guard try await jobs.retry(job, error: reason, delay: delay, on: connection), mediaExists else { return }
             try await media.markQueued(mediaID: job.mediaID, on: connection)
         }
     }
 
     public func fail(_ job: ClaimedJob, reason: String) async throws {
         try await database.transaction { connection in
-            try await jobs.fail(jobID: job.id, error: reason, on: connection)
+            // Media before job, in the order a deletion (which cascades to the job) takes them.
+            let mediaExists = try await media.lockIfExists(mediaID: job.mediaID, on: connection)
+            guard try await jobs.fail(job, error: reason, on: connection), mediaExists else { return }
             try await media.markFailed(mediaID: job.mediaID, reason: reason, on: connection)
         }
     }
 
     public func release(_ job: ClaimedJob) async throws {
         try await database.transaction { connection in
-            try await jobs.release(jobID: job.id, on: connection)
+            // Media before job, in the order a deletion (which cascades to the job) takes them.
+            let mediaExists = try await media.lockIfExists(mediaID: job.mediaID, on: connection)
+            guard try await jobs.release(job, on: connection), mediaExists else { return }
             try await media.markQueued(mediaID: job.mediaID, on: connection)
         }
     }

@@ -45,14 +45,35 @@ public struct JobProcessor: JobProcessing {
             // Not media ffprobe understands (a document, say): stored as it is.
             return ProcessedMedia()
         }
+        var result: ProcessedMedia
         if probe.isStillImage {
-            return try await thumbnail(job, original: original, scratch: scratch, probe: probe)
-        }
-        guard probe.video != nil else {
+            result = try await thumbnail(job, original: original, scratch: scratch, probe: probe)
+        } else if probe.video == nil {
             // Audio (or cover-art audio): kept as uploaded; its duration is still useful.
-            return ProcessedMedia(durationSeconds: probe.durationSeconds, audioCodec: probe.audio?.codecName)
+            result = ProcessedMedia(durationSeconds: probe.durationSeconds, audioCodec: probe.audio?.codecName)
+        } else {
+            result = try await transcodeVideo(job, original: original, scratch: scratch, probe: probe, progress: progress)
         }
-        return try await transcodeVideo(job, original: original, scratch: scratch, probe: probe, progress: progress)
+        if probe.video != nil { result.metadata = await captureMetadata(original) }
+        return result
+    }
+
+    /// What the original says about its capture. Best effort: a file exiftool cannot read (or a missing exiftool) is
+    /// still a photo or a video, and loses only its capture details.
+    func captureMetadata(_ original: URL) async -> CaptureMetadata? {
+        do {
+            let read = try await transcoder.readMetadata(original)
+            return CaptureMetadata(
+                takenAt: read.takenAt, takenAtSource: read.takenAtSource?.rawValue, latitude: read.latitude,
+                longitude: read.longitude, altitude: read.altitude,
+                details: .init(
+                    cameraMake: read.cameraMake, cameraModel: read.cameraModel, lens: read.lens, iso: read.iso,
+                    aperture: read.aperture, exposureTime: read.exposureTime, focalLength: read.focalLength,
+                    orientation: read.orientation, width: read.width, height: read.height))
+        } catch {
+            logger.warning("capture metadata not read", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     func thumbnail(_ job: ClaimedJob, original: URL, scratch: URL, probe: ProbeResult) async throws -> ProcessedMedia {
@@ -99,7 +120,13 @@ public struct JobProcessor: JobProcessing {
         var renditions = [primaryResult?.rendition, compatibilityResult?.rendition].compactMap { $0 }
         if TranscodePlan.isBrowserSafe(probe, mimeType: job.mimeType, settings: settings) {
             let size = Int64((try? FileManager.default.attributesOfItem(atPath: original.path)[.size] as? Int) ?? 0)
-            renditions.append(try Self.rendition(.original, file: original, key: job.objectKey, probe: probe, size: size))
+            // Best effort: without its codec string the original is simply not offered as a fallback.
+            do {
+                renditions.append(
+                    try Self.rendition(.original, file: original, key: job.objectKey, probe: probe, size: size))
+            } catch {
+                logger.warning("the original is not listed as playable", metadata: ["error": "\(error)"])
+            }
         }
         let shown = primaryResult?.probe ?? probe
         return ProcessedMedia(
