@@ -39,7 +39,7 @@ case "${1:-}" in
 esac
 
 command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
-ensure_debian_packages postgresql curl ca-certificates ffmpeg libimage-exiftool-perl
+ensure_debian_packages postgresql curl ca-certificates ffmpeg libimage-exiftool-perl libvips-tools
 mkdir -p "$data_dir"
 chmod 755 "$data_dir"
 

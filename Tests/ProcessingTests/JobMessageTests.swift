@@ -12,7 +12,8 @@ import Testing
         outputs: ProcessingOutputKeys(
             processed: "processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.mp4",
             compatibility: "processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.h264.mp4",
-            thumbnail: "thumbnails/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg"))
+            thumbnail: "thumbnails/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg",
+            preview: "previews/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg"))
 
     /// The exact bytes on the wire: consumers written against them (and messages already queued) must keep working.
     @Test func encodesToStableBytes() {
@@ -20,6 +21,7 @@ import Testing
             #"{"job_id":"0f8fad5b-d9cb-469f-a165-70867728950e","media_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","#
             + #""object_key":"original/u/7c9e6679-7425-40de-944b-e07fc1f90ae7/clip.mp4","#
             + #""outputs":{"compatibility":"processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.h264.mp4","#
+            + #""preview":"previews/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg","#
             + #""processed":"processed/7c9e6679-7425-40de-944b-e07fc1f90ae7.mp4","#
             + #""thumbnail":"thumbnails/7c9e6679-7425-40de-944b-e07fc1f90ae7.jpg"}}"#
         #expect(String(decoding: Self.message.encoded(), as: UTF8.self) == expected)

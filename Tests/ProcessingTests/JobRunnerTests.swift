@@ -10,7 +10,8 @@ import Transcoding
 /// The runner's rules against an in-memory ledger: every outcome, and exactly which persistent step each one takes.
 @Suite struct JobRunnerTests {
     static let outputs = ProcessingOutputKeys(
-        processed: "processed/x.mp4", compatibility: "processed/x.h264.mp4", thumbnail: "thumbnails/x.jpg")
+        processed: "processed/x.mp4", compatibility: "processed/x.h264.mp4", thumbnail: "thumbnails/x.jpg",
+        preview: "previews/x.jpg")
 
     static func job(attempt: Int = 1, maxAttempts: Int = 5) -> ClaimedJob {
         ClaimedJob(

@@ -179,10 +179,19 @@ struct ShareController: Sendable {
         case "thumbnail":
             if let thumbnail = media.thumbnailKey {
                 url = try shared.presign(thumbnail)
-            } else if media.mimeType.hasPrefix("image/") {
+            } else if Self.browserShowsOriginal(media) {
                 url = try shared.presign(media.originalKey)
             } else {
                 throw AppError.notFound("this item has no thumbnail")
+            }
+        case "preview":
+            // The large JPEG libvips made; an original is shown only where every browser can decode it.
+            if let preview = media.previewKey {
+                url = try shared.presign(preview)
+            } else if Self.browserShowsOriginal(media) {
+                url = try shared.presign(media.originalKey)
+            } else {
+                throw AppError.notFound("this item has no preview yet")
             }
         case "download":
             guard access.allowsDownload else {
@@ -196,6 +205,11 @@ struct ShareController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Image types every browser decodes; HEIC, AVIF (not everywhere) and TIFF are not among them.
+    static func browserShowsOriginal(_ media: MediaSummary) -> Bool {
+        ["image/jpeg", "image/png", "image/gif", "image/webp"].contains(media.mimeType)
+    }
 
     func token(_ context: AppRequestContext) throws -> String {
         guard let token = context.parameters.get("token"), !token.isEmpty, token.utf8.count <= 128 else {

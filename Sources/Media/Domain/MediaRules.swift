@@ -115,12 +115,13 @@ public enum MediaObjectKeys {
         "processed/\(mediaID.uuidString.lowercased()).h264.mp4"
     }
     public static func thumbnail(mediaID: UUID) -> String { "thumbnails/\(mediaID.uuidString.lowercased()).jpg" }
+    public static func preview(mediaID: UUID) -> String { "previews/\(mediaID.uuidString.lowercased()).jpg" }
 
     /// Where a processing job of this media writes its outputs.
     public static func processingOutputs(mediaID: UUID) -> ProcessingOutputKeys {
         ProcessingOutputKeys(
             processed: processed(mediaID: mediaID), compatibility: compatibility(mediaID: mediaID),
-            thumbnail: thumbnail(mediaID: mediaID))
+            thumbnail: thumbnail(mediaID: mediaID), preview: preview(mediaID: mediaID))
     }
 }
 

@@ -300,10 +300,12 @@ public struct MediaController: Sendable {
         guard media.status == .ready, let withRenditions = try await repository.withRenditions([media]).first else {
             var response = try item(media, withStreamURL: true)
             response.capture = media.capture
+            response.previewURL = try previewURL(media)
             return response
         }
         var response = try item(withRenditions, withStreamURL: true)
         response.capture = withRenditions.capture
+        response.previewURL = try previewURL(media)
         response.renditions = try withRenditions.renditions.map { rendition in
             RenditionResponse(
                 rendition,
@@ -312,6 +314,13 @@ public struct MediaController: Sendable {
                 ).url.absoluteString)
         }
         return response
+    }
+
+    func previewURL(_ media: MediaRecord) throws -> String? {
+        try media.previewKey.map {
+            try store.presignedGetURL(for: ObjectKey($0), expiresIn: configuration.streamURLTTL, downloadFilename: nil)
+                .url.absoluteString
+        }
     }
 
     /// The API shape of a record; stream and thumbnail URLs are minted per request (short-lived).

@@ -23,6 +23,8 @@ struct MediaItemResponse: ResponseEncodable {
     var renditions: [RenditionResponse]?
     /// Capture time, place and camera; only `GET /media/:id` shows them (as `taken_at`, `metadata`, `location`).
     var capture: CaptureMetadata?
+    /// A photo's large JPEG (orientation applied, metadata stripped), for viewers; only `GET /media/:id`.
+    var previewURL: String?
 
     enum CodingKeys: String, CodingKey {
         case id, title, status, tags, width, height
@@ -35,6 +37,7 @@ struct MediaItemResponse: ResponseEncodable {
         case thumbnailURL = "thumbnail_url"
         case streamURL = "stream_url"
         case renditions, metadata, location
+        case previewURL = "preview_url"
         case takenAt = "taken_at"
         case takenAtSource = "taken_at_source"
     }
@@ -62,6 +65,7 @@ struct MediaItemResponse: ResponseEncodable {
         try container.encodeIfPresent(thumbnailURL, forKey: .thumbnailURL)
         try container.encodeIfPresent(streamURL, forKey: .streamURL)
         try container.encodeIfPresent(renditions, forKey: .renditions)
+        try container.encodeIfPresent(previewURL, forKey: .previewURL)
         if let capture {
             try container.encode(capture.takenAt, forKey: .takenAt)
             try container.encode(capture.takenAtSource, forKey: .takenAtSource)

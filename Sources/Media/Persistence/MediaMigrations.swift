@@ -103,14 +103,14 @@ public enum MediaMigrations {
                 """
             ]),
         // Capture time and place from the file's own metadata: typed where the list sorts and filters, JSON for the
-        // camera details. Items without a capture time sort after those with one.
+        // camera details. Items without a capture time sort after those with one. And photos' previews.
         Migration(
             module: "media", version: 4, name: "capture_metadata",
             statements: [
                 """
                 ALTER TABLE media.items ADD COLUMN taken_at timestamptz, ADD COLUMN taken_at_source text,
                     ADD COLUMN latitude double precision, ADD COLUMN longitude double precision,
-                    ADD COLUMN altitude double precision, ADD COLUMN capture_details jsonb
+                    ADD COLUMN altitude double precision, ADD COLUMN capture_details jsonb, ADD COLUMN preview_key text
                 """,
                 "CREATE INDEX items_owner_taken_idx ON media.items (owner_id, taken_at DESC NULLS LAST, id DESC)",
             ]),

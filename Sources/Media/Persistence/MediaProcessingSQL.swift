@@ -54,7 +54,7 @@ struct MediaProcessingSQL: MediaProcessingLedger {
             """
             UPDATE media.items SET status = \(MediaStatus.ready), error_message = NULL,
                 processed_key = \(result.processedKey), processed_size_bytes = \(result.processedSizeBytes),
-                thumbnail_key = \(result.thumbnailKey), duration_seconds = \(result.durationSeconds),
+                thumbnail_key = \(result.thumbnailKey), preview_key = \(result.previewKey), duration_seconds = \(result.durationSeconds),
                 width = \(result.width), height = \(result.height), video_codec = \(result.videoCodec),
                 audio_codec = \(result.audioCodec), taken_at = \(result.metadata?.takenAt),
                 taken_at_source = \(result.metadata?.takenAtSource), latitude = \(result.metadata?.latitude),

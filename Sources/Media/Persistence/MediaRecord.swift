@@ -17,6 +17,7 @@ public struct MediaRecord: Sendable, Equatable {
     public let partSize: Int64?
     public let processedKey: String?
     public let thumbnailKey: String?
+    public let previewKey: String?
     public let durationSeconds: Double?
     public let width: Int?
     public let height: Int?
@@ -34,7 +35,7 @@ public struct MediaRecord: Sendable, Equatable {
         i.object_key, i.multipart_upload_id, i.part_size, i.processed_key, i.thumbnail_key, i.duration_seconds,
         i.width, i.height, i.error_message, i.created_at,
         COALESCE((SELECT array_agg(t.tag ORDER BY t.tag) FROM media.tags t WHERE t.media_id = i.id), '{}') AS tags,
-        i.taken_at, i.taken_at_source, i.latitude, i.longitude, i.altitude, i.capture_details::text
+        i.taken_at, i.taken_at_source, i.latitude, i.longitude, i.altitude, i.capture_details::text, i.preview_key
         """
 
     init(row: PostgresRow) throws {
@@ -58,6 +59,7 @@ public struct MediaRecord: Sendable, Equatable {
         errorMessage = try cells[16].decode(String?.self)
         createdAt = try cells[17].decode(Date.self)
         tags = try cells[18].decode([String].self)
+        previewKey = try cells[25].decode(String?.self)
         let details = try cells[24].decode(String?.self).flatMap {
             try? JSONDecoder().decode(CaptureMetadata.Details.self, from: Data($0.utf8))
         }

@@ -138,7 +138,9 @@ public struct MediaRepository: Sendable {
     func schedule(
         _ request: ProcessingRequest, with scheduler: any ProcessingScheduler, on connection: PostgresConnection
     ) async throws {
-        let outputs = [request.outputs.processed, request.outputs.compatibility, request.outputs.thumbnail]
+        let outputs = [
+            request.outputs.processed, request.outputs.compatibility, request.outputs.thumbnail, request.outputs.preview,
+        ]
         try await connection.query(
             "DELETE FROM media.pending_deletions WHERE object_key = ANY(\(outputs))", logger: logger)
         try await scheduler.scheduleProcessing(request, on: connection)
@@ -340,13 +342,13 @@ public struct MediaRepository: Sendable {
             let rows = try await connection.query(
                 """
                 DELETE FROM media.items WHERE id = \(mediaID) AND owner_id = \(ownerID)
-                RETURNING status, size_bytes, object_key, multipart_upload_id, processed_key, thumbnail_key
+                RETURNING status, size_bytes, object_key, multipart_upload_id, processed_key, thumbnail_key, preview_key
                 """, logger: logger)
-            var deleted: (MediaStatus, Int64, String, String?, String?, String?)?
-            for try await row in rows.decode((MediaStatus, Int64, String, String?, String?, String?).self) {
+            var deleted: (MediaStatus, Int64, String, String?, String?, String?, String?)?
+            for try await row in rows.decode((MediaStatus, Int64, String, String?, String?, String?, String?).self) {
                 deleted = row
             }
-            guard let (status, size, objectKey, uploadID, processedKey, thumbnailKey) = deleted else {
+            guard let (status, size, objectKey, uploadID, processedKey, thumbnailKey, previewKey) = deleted else {
                 throw AppError.notFound("media not found")
             }
             let confirmedBytes = (status == .uploading ? 0 : size) + RenditionSQL.storedBytes(renditions)
@@ -356,7 +358,9 @@ public struct MediaRepository: Sendable {
                 WHERE user_id = \(ownerID)
                 """, logger: logger)
             var pending: [PendingDeletion] = []
-            var objects: [(String?, String?)] = [(objectKey, uploadID), (processedKey, nil), (thumbnailKey, nil)]
+            var objects: [(String?, String?)] = [
+                (objectKey, uploadID), (processedKey, nil), (thumbnailKey, nil), (previewKey, nil),
+            ]
             for rendition in renditions where rendition.isStoredSeparately && rendition.objectKey != processedKey {
                 objects.append((rendition.objectKey, nil))
             }

@@ -28,14 +28,18 @@ public struct MediaSummary: Sendable, Equatable {
     public let originalKey: String
     public let processedKey: String?
     public let thumbnailKey: String?
+    /// A photo's browser-viewable large version (never the original, which may be HEIC).
+    public let previewKey: String?
     /// Playable files, best first (empty before processing, and for media processed before renditions existed).
     public let renditions: [MediaRendition]
 
     public init(
         id: UUID, ownerID: UUID, title: String, originalFilename: String, mimeType: String, sizeBytes: Int64,
         durationSeconds: Double?, width: Int?, height: Int?, status: MediaStatus, tags: [String], createdAt: Date,
-        originalKey: String, processedKey: String?, thumbnailKey: String?, renditions: [MediaRendition] = []
+        originalKey: String, processedKey: String?, thumbnailKey: String?, previewKey: String? = nil,
+        renditions: [MediaRendition] = []
     ) {
+        self.previewKey = previewKey
         self.id = id
         self.ownerID = ownerID
         self.title = title

@@ -26,11 +26,14 @@ public struct ProcessingOutputKeys: Sendable, Equatable, Codable {
     public var compatibility: String
     /// The poster of a video or the thumbnail of a photo.
     public var thumbnail: String
+    /// A photo's large, browser-viewable version (what a viewer opens instead of the original).
+    public var preview: String
 
-    public init(processed: String, compatibility: String, thumbnail: String) {
+    public init(processed: String, compatibility: String, thumbnail: String, preview: String) {
         self.processed = processed
         self.compatibility = compatibility
         self.thumbnail = thumbnail
+        self.preview = preview
     }
 }
 
@@ -39,6 +42,7 @@ public struct ProcessedMedia: Sendable, Equatable {
     public var processedKey: String?
     public var processedSizeBytes: Int64?
     public var thumbnailKey: String?
+    public var previewKey: String?
     public var durationSeconds: Double?
     public var width: Int?
     public var height: Int?
@@ -52,12 +56,13 @@ public struct ProcessedMedia: Sendable, Equatable {
 
     public init(
         processedKey: String? = nil, processedSizeBytes: Int64? = nil, thumbnailKey: String? = nil,
-        durationSeconds: Double? = nil, width: Int? = nil, height: Int? = nil, videoCodec: String? = nil,
+        previewKey: String? = nil, durationSeconds: Double? = nil, width: Int? = nil, height: Int? = nil, videoCodec: String? = nil,
         audioCodec: String? = nil, renditions: [MediaRendition] = [], metadata: CaptureMetadata? = nil
     ) {
         self.processedKey = processedKey
         self.processedSizeBytes = processedSizeBytes
         self.thumbnailKey = thumbnailKey
+        self.previewKey = previewKey
         self.durationSeconds = durationSeconds
         self.width = width
         self.height = height
@@ -69,7 +74,7 @@ public struct ProcessedMedia: Sendable, Equatable {
 
     /// Every object this result wrote, to remove when the media went away while it was being processed.
     public var objectKeys: [String] {
-        var keys = [processedKey, thumbnailKey].compactMap { $0 }
+        var keys = [processedKey, thumbnailKey, previewKey].compactMap { $0 }
         for rendition in renditions where rendition.isStoredSeparately && !keys.contains(rendition.objectKey) {
             keys.append(rendition.objectKey)
         }

@@ -37,10 +37,10 @@ public struct JobRepository: Sendable, ProcessingScheduler {
         try await connection.query(
             """
             INSERT INTO processing.jobs (id, media_id, owner_id, object_key, mime_type, max_attempts, processed_key,
-                                         compatibility_key, thumbnail_key)
+                                         compatibility_key, thumbnail_key, preview_key)
             VALUES (\(jobID), \(request.mediaID), \(request.ownerID), \(request.objectKey), \(request.mimeType),
                     \(maxAttempts), \(request.outputs.processed), \(request.outputs.compatibility),
-                    \(request.outputs.thumbnail))
+                    \(request.outputs.thumbnail), \(request.outputs.preview))
             """, logger: database.logger)
         try await enqueueMessage(
             JobMessage(jobID: jobID, mediaID: request.mediaID, objectKey: request.objectKey, outputs: request.outputs),
@@ -111,18 +111,18 @@ public struct ClaimedJob: Sendable, Equatable {
 extension JobRepository {
     static let claimedColumns =
         """
-        id, media_id, owner_id, object_key, mime_type, processed_key, compatibility_key, thumbnail_key, attempts,
-        max_attempts, worker_id
+        id, media_id, owner_id, object_key, mime_type, processed_key, compatibility_key, thumbnail_key, preview_key,
+        attempts, max_attempts, worker_id
         """
 
     static func claimed(_ rows: PostgresRowSequence) async throws -> ClaimedJob? {
         for try await row in rows.decode(
-            (UUID, UUID, UUID, String, String, String, String, String, Int, Int, String).self)
+            (UUID, UUID, UUID, String, String, String, String, String, String, Int, Int, String).self)
         {
             return ClaimedJob(
                 id: row.0, mediaID: row.1, ownerID: row.2, objectKey: row.3, mimeType: row.4,
-                outputs: ProcessingOutputKeys(processed: row.5, compatibility: row.6, thumbnail: row.7),
-                attempt: row.8, maxAttempts: row.9, workerID: row.10)
+                outputs: ProcessingOutputKeys(processed: row.5, compatibility: row.6, thumbnail: row.7, preview: row.8),
+                attempt: row.9, maxAttempts: row.10, workerID: row.11)
         }
         return nil
     }
@@ -232,14 +232,15 @@ extension JobRepository {
                 UPDATE processing.jobs SET status = \(JobStatus.queued), worker_id = NULL, heartbeat_at = NULL,
                     available_at = now(), updated_at = now()
                 WHERE status = 'processing' AND heartbeat_at < now() - make_interval(secs => \(seconds))
-                RETURNING id, media_id, object_key, processed_key, compatibility_key, thumbnail_key
+                RETURNING id, media_id, object_key, processed_key, compatibility_key, thumbnail_key, preview_key
                 """, logger: database.logger)
             var messages: [JobMessage] = []
-            for try await row in rows.decode((UUID, UUID, String, String, String, String).self) {
+            for try await row in rows.decode((UUID, UUID, String, String, String, String, String).self) {
                 messages.append(
                     JobMessage(
                         jobID: row.0, mediaID: row.1, objectKey: row.2,
-                        outputs: ProcessingOutputKeys(processed: row.3, compatibility: row.4, thumbnail: row.5)))
+                        outputs: ProcessingOutputKeys(
+                            processed: row.3, compatibility: row.4, thumbnail: row.5, preview: row.6)))
             }
             for message in messages { try await enqueueMessage(message, on: connection) }
             return messages.count

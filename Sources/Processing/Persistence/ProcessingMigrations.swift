@@ -57,16 +57,18 @@ public enum ProcessingMigrations {
             statements: [
                 """
                 ALTER TABLE processing.jobs ADD COLUMN processed_key text, ADD COLUMN compatibility_key text,
-                    ADD COLUMN thumbnail_key text
+                    ADD COLUMN thumbnail_key text, ADD COLUMN preview_key text
                 """,
                 """
                 UPDATE processing.jobs SET processed_key = 'processed/' || media_id::text || '.mp4',
                     compatibility_key = 'processed/' || media_id::text || '.h264.mp4',
-                    thumbnail_key = 'thumbnails/' || media_id::text || '.jpg'
+                    thumbnail_key = 'thumbnails/' || media_id::text || '.jpg',
+                    preview_key = 'previews/' || media_id::text || '.jpg'
                 """,
                 """
                 ALTER TABLE processing.jobs ALTER COLUMN processed_key SET NOT NULL,
-                    ALTER COLUMN compatibility_key SET NOT NULL, ALTER COLUMN thumbnail_key SET NOT NULL
+                    ALTER COLUMN compatibility_key SET NOT NULL, ALTER COLUMN thumbnail_key SET NOT NULL,
+                    ALTER COLUMN preview_key SET NOT NULL
                 """,
             ]),
     ]

@@ -37,6 +37,9 @@ public struct JobProcessor: JobProcessing {
 
         let original = scratch.appendingPathComponent("original")
         try await store.download(ObjectKey(job.objectKey), to: original)
+        if job.mimeType.hasPrefix("image/") {
+            return try await photo(job, original: original, scratch: scratch)
+        }
         let probe: ProbeResult
         do {
             probe = try await transcoder.probe(original)
@@ -74,6 +77,38 @@ public struct JobProcessor: JobProcessing {
             logger.warning("capture metadata not read", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    /// Photos go through libvips, which reads HEIC and AVIF too: the content must be an accepted image (whatever the
+    /// upload claimed) within the pixel cap, checked from the header before anything is decoded; then a thumbnail and
+    /// a preview, both upright, sRGB and stripped of every metadata block.
+    func photo(_ job: ClaimedJob, original: URL, scratch: URL) async throws -> ProcessedMedia {
+        let header = try await transcoder.inspectImage(original)
+        guard header.pixels <= settings.maxImagePixels else {
+            throw TranscodingError.invalidInput.with(
+                reason: "the image has \(header.width)×\(header.height) pixels, more than the \(settings.maxImagePixels) "
+                    + "accepted")
+        }
+        let thumbnail = scratch.appendingPathComponent("thumbnail.jpg")
+        let preview = scratch.appendingPathComponent("preview.jpg")
+        async let thumbnailMade: Void = transcoder.makeImageDerivative(
+            input: original, output: thumbnail, longEdge: settings.thumbnailWidth)
+        async let previewMade: Void = transcoder.makeImageDerivative(
+            input: original, output: preview, longEdge: settings.previewSize)
+        async let metadata = captureMetadata(original)
+        _ = try await (thumbnailMade, previewMade)
+        async let thumbnailUploaded = store.upload(
+            from: thumbnail, to: ObjectKey(job.outputs.thumbnail), contentType: "image/jpeg")
+        async let previewUploaded = store.upload(
+            from: preview, to: ObjectKey(job.outputs.preview), contentType: "image/jpeg")
+        _ = try await (thumbnailUploaded, previewUploaded)
+        let capture = await metadata
+        // Dimensions as shown: orientations 5 to 8 turn the picture a quarter.
+        let turned = (5...8).contains(capture?.details.orientation ?? 1)
+        return ProcessedMedia(
+            thumbnailKey: job.outputs.thumbnail, previewKey: job.outputs.preview,
+            width: turned ? header.height : header.width, height: turned ? header.width : header.height,
+            metadata: capture)
     }
 
     func thumbnail(_ job: ClaimedJob, original: URL, scratch: URL, probe: ProbeResult) async throws -> ProcessedMedia {
