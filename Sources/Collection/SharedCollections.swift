@@ -14,6 +14,9 @@ struct ShareAccess: Sendable {
     }
     /// The collection's own token (the original's) shows items but offers no downloads; links say for themselves.
     var allowsDownload: Bool { link?.allowDownload ?? false }
+    /// Capture time and camera, and separately the place: only a link whose owner turned them on shows them.
+    var showsMetadata: Bool { link?.showMetadata ?? false }
+    var showsLocation: Bool { link?.showLocation ?? false }
     var passwordHash: String? { link?.passwordHash }
 }
 

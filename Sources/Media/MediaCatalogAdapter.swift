@@ -21,7 +21,8 @@ struct MediaCatalogAdapter: MediaCatalog {
                 mimeType: record.mimeType, sizeBytes: record.sizeBytes, durationSeconds: record.durationSeconds,
                 width: record.width, height: record.height, status: record.status, tags: record.tags,
                 createdAt: record.createdAt, originalKey: record.objectKey, processedKey: record.processedKey,
-                thumbnailKey: record.thumbnailKey, previewKey: record.previewKey, renditions: record.renditions)
+                thumbnailKey: record.thumbnailKey, previewKey: record.previewKey, renditions: record.renditions,
+                capture: record.capture)
         }
         return summaries
     }

@@ -17,13 +17,17 @@ public enum MediaSettings {
     public static let abandonedUploadHours = Setting(
         "ABANDONED_UPLOAD_HOURS", "Uploads never confirmed are removed after this many hours", default: "24",
         component: .gateway)
+    public static let allowScriptable = Setting(
+        "ALLOW_SCRIPTABLE_UPLOADS",
+        "Accept script-capable types (SVG, HTML, XML, PDF) that ALLOWED_MIME_TYPES lets through; they are then only "
+            + "ever served as attachments", default: "false", component: .gateway)
     public static let maxTagsPerMedia = Setting(
         "MAX_TAGS_PER_MEDIA", "Most tags one media item may carry (also the per-request limit)", default: "50",
         component: .gateway)
 
     public static let all: [Setting] = [
         maxUploadBytes, allowedMimeTypes, defaultQuotaBytes, uploadURLTTLSeconds, streamURLTTLSeconds,
-        abandonedUploadHours, maxTagsPerMedia,
+        abandonedUploadHours, maxTagsPerMedia, allowScriptable,
     ]
 }
 
@@ -31,6 +35,8 @@ public enum MediaSettings {
 public struct MediaConfiguration: Sendable {
     public var maxUploadBytes: Int64
     public var allowedMimeTypes: [String]
+    /// Whether script-capable uploads (``ScriptableContent``) are accepted at all.
+    public var allowsScriptable = false
     public var defaultQuotaBytes: Int64?
     public var uploadURLTTL: Duration
     public var streamURLTTL: Duration
@@ -55,6 +61,7 @@ public struct MediaConfiguration: Sendable {
         maxUploadBytes = reader.byteCount(MediaSettings.maxUploadBytes) ?? 5 << 30
         if maxUploadBytes < 1 { reader.fail(MediaSettings.maxUploadBytes, "must be positive") }
         allowedMimeTypes = reader.list(MediaSettings.allowedMimeTypes).map { $0.lowercased() }
+        allowsScriptable = reader.bool(MediaSettings.allowScriptable)
         for pattern in allowedMimeTypes where !MimeType.isValidPattern(pattern) {
             reader.fail(MediaSettings.allowedMimeTypes, "has an invalid entry \"\(pattern)\" (use type/subtype or type/*)")
         }

@@ -77,12 +77,25 @@ struct CaptureMetadataTests {
             let collection = try await CollectionFlowTests.create(gateway, token: token, title: "Trip", description: "")
             let id = try #require(collection["id"] as? String)
             for media in ids.values { _ = try await CollectionFlowTests.add(gateway, token: token, collection: id, media: media) }
-            let link = try await CollectionFlowTests.link(gateway, token: token, collection: id, body: "{}")
-            let shareToken = try #require(link["token"] as? String)
-            for path in ["/api/share/\(shareToken)", CollectionFlowTests.path(link["url"])] {
-                let text = try await gateway.request(.GET, path).text
-                #expect(!text.contains("48.8584") && !text.contains("2.2945") && !text.contains("Canon"), "\(path)")
+            // The share matrix: each switch shows exactly its part, on the page and in the JSON, and nothing by default.
+            for (metadata, location) in [(false, false), (true, false), (false, true), (true, true)] {
+                let body = metadata || location
+                    ? #"{"show_metadata": \#(metadata), "show_location": \#(location)}"# : "{}"
+                let link = try await CollectionFlowTests.link(gateway, token: token, collection: id, body: body)
+                #expect(link["show_metadata"] as? Bool == metadata && link["show_location"] as? Bool == location)
+                let shareToken = try #require(link["token"] as? String)
+                for path in ["/api/share/\(shareToken)", CollectionFlowTests.path(link["url"])] {
+                    let text = try await gateway.request(.GET, path).text
+                    #expect(text.contains("48.858") == location && text.contains("2.294") == location, "\(body) \(path)")
+                    #expect(text.contains("Canon") == metadata, "\(body) \(path)")
+                }
             }
+            // The collection's own token (the original's sharing) shows none of it either.
+            let shared = try await gateway.request(
+                .PUT, "/collection/\(id)/share", token: token, body: #"{"regenerate_token": true}"#).json
+            let original = try await gateway.request(
+                .GET, "/collection/\(id)?token=\(shared["share_token"] as? String ?? "")").text
+            #expect(!original.contains("48.858") && !original.contains("Canon"))
         }
     }
 }

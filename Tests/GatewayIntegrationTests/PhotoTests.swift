@@ -174,3 +174,38 @@ enum CRC32 {
         return crc ^ 0xFFFF_FFFF
     }
 }
+
+@Suite("Script-capable uploads")
+struct ScriptableUploadTests {
+    static let svg = Array(#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.utf8)
+
+    @Test("SVG and other script-capable types are refused at sign time by default")
+    func refused() async throws {
+        try await GatewayHarness.with { gateway in
+            let token = try await gateway.token(for: "7400")
+            for type in ["image/svg+xml", "image/svg+xml; charset=utf-8"] {
+                let sign = try await gateway.request(
+                    .POST, "/media/upload/sign", token: token,
+                    body: #"{"filename": "x.svg", "mime_type": "\#(type)", "size_bytes": 10}"#)
+                #expect(sign.status == 400 && sign.json["code"] as? String == "invalid_argument", "\(type)")
+                #expect((sign.json["message"] as? String)?.contains("scripts") == true)
+            }
+            #expect(try await gateway.scalar("SELECT count(*) FROM media.items") == 0, "nothing was stored")
+        }
+    }
+
+    @Test("an operator may allow them; they are then only ever served as attachments")
+    func allowedAsAttachments() async throws {
+        try await GatewayHarness.with(extraEnvironment: ["ALLOW_SCRIPTABLE_UPLOADS": "true"]) { gateway in
+            let token = try await gateway.token(for: "7401")
+            let mediaID = try await MediaFlowTests.upload(
+                gateway, token: token, name: "logo.svg", type: "image/svg+xml", bytes: Self.svg)
+            try await MediaFlowTests.markReady(gateway, mediaID)
+            let item = try await gateway.request(.GET, "/media/\(mediaID)", token: token).json
+            let stream = try #require(item["stream_url"] as? String)
+            let reply = try await gateway.request(.GET, stream)
+            #expect(reply.status == 200)
+            #expect(reply.header("Content-Disposition")?.hasPrefix("attachment") == true, "\(reply.headers)")
+        }
+    }
+}

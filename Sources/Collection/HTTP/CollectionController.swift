@@ -160,7 +160,9 @@ struct CollectionController: Sendable {
         }
         let link = try await repository.createLink(
             collectionID: collection.id,
-            NewShareLink(label: label, expiresAt: expiry, passwordHash: passwordHash, allowDownload: body.allowDownload ?? false))
+            NewShareLink(
+                label: label, expiresAt: expiry, passwordHash: passwordHash, allowDownload: body.allowDownload ?? false,
+                showMetadata: body.showMetadata ?? false, showLocation: body.showLocation ?? false))
         return ShareLinkResponse(link: link, url: shared.pageURL(token: link.token), now: now)
     }
 
@@ -184,7 +186,8 @@ struct CollectionController: Sendable {
         }
         guard existing.revokedAt == nil else { throw AppError.failedPrecondition("this share link has been revoked") }
         let now = shared.now()
-        var changes = ShareLinkChanges(allowDownload: body.allowDownload)
+        var changes = ShareLinkChanges(
+            allowDownload: body.allowDownload, showMetadata: body.showMetadata, showLocation: body.showLocation)
         if let label = body.label { changes.label = .some(try label.flatMap(CollectionRules.label)) }
         if body.changesExpiry {
             changes.expiresAt = .some(try expiry(

@@ -110,9 +110,14 @@ struct CollectionItemResponse: Encodable {
     let downloadURL: String?
     /// Playable files best first, with their exact codecs; none before the media is ready.
     let renditions: [RenditionResponse]
+    /// Only on share links that show them (`show_metadata`, `show_location`).
+    var capture: CaptureMetadata?
+    var showsMetadata = false
+    var showsLocation = false
 
     enum CodingKeys: String, CodingKey {
-        case id, title, status, position, width, height, tags, renditions
+        case id, title, status, position, width, height, tags, renditions, metadata, location
+        case takenAt = "taken_at"
         case originalFilename = "original_filename"
         case mimeType = "mime_type"
         case streamURL = "stream_url"
@@ -141,6 +146,13 @@ struct CollectionItemResponse: Encodable {
         try container.encode(height, forKey: .height)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(renditions, forKey: .renditions)
+        if showsMetadata, let capture {
+            try container.encode(capture.takenAt, forKey: .takenAt)
+            try container.encode(capture.details, forKey: .metadata)
+        }
+        if showsLocation, let latitude = capture?.latitude, let longitude = capture?.longitude {
+            try container.encode(["latitude": latitude, "longitude": longitude], forKey: .location)
+        }
         try container.encodeIfPresent(tags, forKey: .tags)
         try container.encodeIfPresent(thumbnailURL, forKey: .thumbnailURL)
         try container.encodeIfPresent(originalURL, forKey: .originalURL)
@@ -232,6 +244,8 @@ struct CreateLinkRequest: Decodable {
     let neverExpires: Bool?
     let password: String?
     let allowDownload: Bool?
+    let showMetadata: Bool?
+    let showLocation: Bool?
 
     enum CodingKeys: String, CodingKey {
         case label, password
@@ -239,6 +253,8 @@ struct CreateLinkRequest: Decodable {
         case expiresInDays = "expires_in_days"
         case neverExpires = "never_expires"
         case allowDownload = "allow_download"
+        case showMetadata = "show_metadata"
+        case showLocation = "show_location"
     }
 }
 
@@ -251,6 +267,8 @@ struct UpdateLinkRequest: Decodable {
     let neverExpires: Bool?
     let password: String??
     let allowDownload: Bool?
+    let showMetadata: Bool?
+    let showLocation: Bool?
 
     enum CodingKeys: String, CodingKey {
         case label, password
@@ -258,6 +276,8 @@ struct UpdateLinkRequest: Decodable {
         case expiresInDays = "expires_in_days"
         case neverExpires = "never_expires"
         case allowDownload = "allow_download"
+        case showMetadata = "show_metadata"
+        case showLocation = "show_location"
     }
 
     init(from decoder: any Decoder) throws {
@@ -272,6 +292,8 @@ struct UpdateLinkRequest: Decodable {
         expiresInDays = try container.decodeIfPresent(Int.self, forKey: .expiresInDays)
         neverExpires = try container.decodeIfPresent(Bool.self, forKey: .neverExpires)
         allowDownload = try container.decodeIfPresent(Bool.self, forKey: .allowDownload)
+        showMetadata = try container.decodeIfPresent(Bool.self, forKey: .showMetadata)
+        showLocation = try container.decodeIfPresent(Bool.self, forKey: .showLocation)
     }
 
     var changesExpiry: Bool { expiresAt != nil || expiresInDays != nil || neverExpires == true }
@@ -288,6 +310,8 @@ struct ShareLinkResponse: ResponseEncodable {
         case expiresAt = "expires_at"
         case hasPassword = "has_password"
         case allowDownload = "allow_download"
+        case showMetadata = "show_metadata"
+        case showLocation = "show_location"
         case viewCount = "view_count"
         case lastViewedAt = "last_viewed_at"
         case createdAt = "created_at"
@@ -304,6 +328,8 @@ struct ShareLinkResponse: ResponseEncodable {
         try container.encode(link.expiresAt, forKey: .expiresAt)
         try container.encode(link.passwordHash != nil, forKey: .hasPassword)
         try container.encode(link.allowDownload, forKey: .allowDownload)
+        try container.encode(link.showMetadata, forKey: .showMetadata)
+        try container.encode(link.showLocation, forKey: .showLocation)
         try container.encode(link.viewCount, forKey: .viewCount)
         try container.encode(link.lastViewedAt, forKey: .lastViewedAt)
         try container.encode(link.createdAt, forKey: .createdAt)

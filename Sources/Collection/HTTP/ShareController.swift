@@ -57,7 +57,8 @@ struct ShareController: Sendable {
                     originalURL: try shared.presign(media.originalKey),
                     downloadURL: access.allowsDownload
                         ? try shared.presign(media.originalKey, downloadFilename: media.originalFilename) : nil,
-                    renditions: try shared.renditions(media))
+                    renditions: try shared.renditions(media),
+                    capture: media.capture, showsMetadata: access.showsMetadata, showsLocation: access.showsLocation)
             })
     }
 
@@ -120,7 +121,9 @@ struct ShareController: Sendable {
                     status: item.media.status, hasProcessedVideo: item.media.isReady && item.media.processedKey != nil,
                     hasThumbnail: item.media.thumbnailKey != nil || item.media.mimeType.hasPrefix("image/"),
                     durationSeconds: item.media.durationSeconds,
-                    renditions: item.media.renditions.map { SharePage.Rendition(kind: $0.kind, mimeType: $0.mimeType) })
+                    renditions: item.media.renditions.map { SharePage.Rendition(kind: $0.kind, mimeType: $0.mimeType) },
+                    details: access.showsMetadata ? Self.details(item.media.capture) : nil,
+                    place: access.showsLocation ? Self.place(item.media.capture) : nil)
             },
             allowDownload: access.allowsDownload, expiresAt: access.link?.expiresAt)
         return html(body, status: .ok, page: page)
@@ -175,7 +178,10 @@ struct ShareController: Sendable {
             }
             url = try shared.presign(file.objectKey)
         case "original":
-            url = try shared.presign(media.originalKey)
+            // A script-capable file is only ever an attachment: a browser saves it instead of running it.
+            url = try shared.presign(
+                media.originalKey,
+                downloadFilename: ScriptableContent.isScriptCapable(media.mimeType) ? media.originalFilename : nil)
         case "thumbnail":
             if let thumbnail = media.thumbnailKey {
                 url = try shared.presign(thumbnail)
@@ -205,6 +211,34 @@ struct ShareController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// "Taken 2021-07-14 · Canon EOS R5 · f/2.8 1/250 s ISO 200" from what the file said.
+    static func details(_ capture: CaptureMetadata?) -> String? {
+        guard let capture else { return nil }
+        var parts: [String] = []
+        if let takenAt = capture.takenAt { parts.append("Taken " + SharePage.day(takenAt)) }
+        let camera = [capture.details.cameraMake, capture.details.cameraModel].compactMap { $0 }
+        // Models usually repeat the make ("Canon" + "Canon EOS R5").
+        if let model = camera.last { parts.append(camera.count == 2 && !model.hasPrefix(camera[0]) ? camera.joined(separator: " ") : model) }
+        var exposure: [String] = []
+        if let aperture = capture.details.aperture { exposure.append("f/" + Self.short(aperture)) }
+        if let time = capture.details.exposureTime {
+            exposure.append(time < 1 ? "1/\(Int((1 / time).rounded())) s" : Self.short(time) + " s")
+        }
+        if let iso = capture.details.iso { exposure.append("ISO \(iso)") }
+        if !exposure.isEmpty { parts.append(exposure.joined(separator: " ")) }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+
+    /// "48.85840, 2.29450".
+    static func place(_ capture: CaptureMetadata?) -> String? {
+        guard let latitude = capture?.latitude, let longitude = capture?.longitude else { return nil }
+        return String(format: "%.5f, %.5f", latitude, longitude)
+    }
+
+    static func short(_ value: Double) -> String {
+        value.rounded() == value ? String(Int(value)) : String(format: "%.1f", value)
+    }
 
     /// Image types every browser decodes; HEIC, AVIF (not everywhere) and TIFF are not among them.
     static func browserShowsOriginal(_ media: MediaSummary) -> Bool {

@@ -150,6 +150,10 @@ struct SharePage: Sendable {
         let durationSeconds: Double?
         /// Playable files best first, each with its exact type (from the media's renditions).
         var renditions: [Rendition] = []
+        /// "Taken … · camera", only when the link shows capture details.
+        var details: String?
+        /// "lat, lon", only when the link shows the place.
+        var place: String?
     }
 
     let token: String
@@ -188,6 +192,7 @@ struct SharePage: Sendable {
             isCollectionEmpty: total == 0,
             isPageEmpty: total > 0 && items.isEmpty,
             itemsHTML: items.map { templates.render(itemView($0, allowDownload: allowDownload)) }.joined(),
+            downloadsAsUploaded: allowDownload,
             isPaged: pageCount > 1,
             previousPage: pageNumber > 1 ? min(pageNumber - 1, pageCount) : nil,
             nextPage: pageNumber < pageCount ? pageNumber + 1 : nil
@@ -249,7 +254,7 @@ struct SharePage: Sendable {
             duration: item.durationSeconds.map(Self.clock),
             isProcessing: isProcessing,
             isFailed: isFailed,
-            showsDownload: allowDownload
+            showsDownload: allowDownload, details: item.details, place: item.place
         )
     }
 
@@ -318,6 +323,8 @@ extension SharePage {
         let isPageEmpty: Bool
         /// The rendered (escaped) items, in order.
         let itemsHTML: String
+        /// Downloads are the files as uploaded, metadata and all, whatever the page shows.
+        let downloadsAsUploaded: Bool
         let isPaged: Bool
         let previousPage: Int?
         let nextPage: Int?
@@ -330,6 +337,7 @@ extension SharePage {
             isCollectionEmpty: Bool,
             isPageEmpty: Bool,
             itemsHTML: String,
+            downloadsAsUploaded: Bool,
             isPaged: Bool,
             previousPage: Int?,
             nextPage: Int?
@@ -341,6 +349,7 @@ extension SharePage {
             self.isCollectionEmpty = isCollectionEmpty
             self.isPageEmpty = isPageEmpty
             self.itemsHTML = itemsHTML
+            self.downloadsAsUploaded = downloadsAsUploaded
             self.isPaged = isPaged
             self.previousPage = previousPage
             self.nextPage = nextPage
@@ -368,6 +377,8 @@ extension SharePage {
         let isProcessing: Bool
         let isFailed: Bool
         let showsDownload: Bool
+        let details: String?
+        let place: String?
     }
 
     fileprivate final class PasswordView {
@@ -420,6 +431,7 @@ extension SharePage.GalleryView: MustacheParent {
         case "isPageEmpty": return isPageEmpty
         case "itemsHTML": return itemsHTML
         case "isPaged": return isPaged
+        case "downloadsAsUploaded": return downloadsAsUploaded
         case "previousPage": return previousPage
         case "nextPage": return nextPage
         default: return nil
@@ -446,6 +458,8 @@ extension SharePage.ItemView: MustacheParent {
         case "isProcessing": return isProcessing
         case "isFailed": return isFailed
         case "showsDownload": return showsDownload
+        case "details": return details
+        case "place": return place
         default: return nil
         }
     }

@@ -66,5 +66,15 @@ public enum CollectionMigrations {
                 """,
                 "CREATE INDEX password_attempts_window_idx ON collection.password_attempts (window_started_at)",
             ]),
+        // What a share link may show besides the pictures: capture details and, separately, the place. Both off:
+        // a link shows no EXIF and no GPS unless its owner says so.
+        Migration(
+            module: "collection", version: 2, name: "share_link_privacy",
+            statements: [
+                """
+                ALTER TABLE collection.share_links ADD COLUMN show_metadata boolean NOT NULL DEFAULT false,
+                    ADD COLUMN show_location boolean NOT NULL DEFAULT false
+                """
+            ]),
     ]
 }

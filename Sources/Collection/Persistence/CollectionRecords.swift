@@ -48,6 +48,8 @@ public struct ShareLinkRecord: Sendable, Equatable {
     public let expiresAt: Date?
     public let passwordHash: String?
     public let allowDownload: Bool
+    public let showMetadata: Bool
+    public let showLocation: Bool
     public let viewCount: Int64
     public let lastViewedAt: Date?
     public let createdAt: Date
@@ -55,8 +57,10 @@ public struct ShareLinkRecord: Sendable, Equatable {
 
     static let columns = """
         l.id, l.collection_id, l.token, l.label, l.expires_at, l.password_hash, l.allow_download, l.view_count,
-        l.last_viewed_at, l.created_at, l.revoked_at
+        l.last_viewed_at, l.created_at, l.revoked_at, l.show_metadata, l.show_location
         """
+    /// How many cells `columns` takes, for queries that select the collection's columns after them.
+    static let columnCount = 13
 
     init(row: PostgresRow) throws {
         let cells = row.makeRandomAccess()
@@ -71,6 +75,8 @@ public struct ShareLinkRecord: Sendable, Equatable {
         lastViewedAt = try cells[8].decode(Date?.self)
         createdAt = try cells[9].decode(Date.self)
         revokedAt = try cells[10].decode(Date?.self)
+        showMetadata = try cells[11].decode(Bool.self)
+        showLocation = try cells[12].decode(Bool.self)
     }
 
     public func state(at now: Date) -> ShareLinkState {

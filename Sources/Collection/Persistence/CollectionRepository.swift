@@ -23,6 +23,8 @@ public struct NewShareLink: Sendable {
     public let expiresAt: Date?
     public let passwordHash: String?
     public let allowDownload: Bool
+    public var showMetadata = false
+    public var showLocation = false
 }
 
 /// What `PATCH /collection/:id/links/:linkID` changes; `nil` leaves a field as it is, `.some(nil)` clears it.
@@ -31,6 +33,8 @@ public struct ShareLinkChanges: Sendable {
     public var expiresAt: Date??
     public var passwordHash: String??
     public var allowDownload: Bool?
+    public var showMetadata: Bool?
+    public var showLocation: Bool?
 }
 
 /// What a share token opens: one of the collection's links, or the collection's own token (the original's).
@@ -247,9 +251,11 @@ public struct CollectionRepository: Sendable {
             """
             WITH l AS (
                 INSERT INTO collection.share_links
-                    (id, collection_id, token, token_digest, label, expires_at, password_hash, allow_download)
+                    (id, collection_id, token, token_digest, label, expires_at, password_hash, allow_download,
+                     show_metadata, show_location)
                 VALUES (\(UUID()), \(collectionID), \(token), \(Self.bytes(RandomToken.digest(token))), \(link.label),
-                        \(link.expiresAt), \(link.passwordHash), \(link.allowDownload))
+                        \(link.expiresAt), \(link.passwordHash), \(link.allowDownload), \(link.showMetadata),
+                        \(link.showLocation))
                 RETURNING *
             )
             SELECT \(unescaped: ShareLinkRecord.columns) FROM l
@@ -282,7 +288,9 @@ public struct CollectionRepository: Sendable {
                     label = CASE WHEN \(changes.label != nil) THEN \(changes.label ?? nil) ELSE label END,
                     expires_at = CASE WHEN \(setsExpiry) THEN \(expiresAt) ELSE expires_at END,
                     password_hash = CASE WHEN \(setsPassword) THEN \(passwordHash) ELSE password_hash END,
-                    allow_download = COALESCE(\(changes.allowDownload), allow_download)
+                    allow_download = COALESCE(\(changes.allowDownload), allow_download),
+                    show_metadata = COALESCE(\(changes.showMetadata), show_metadata),
+                    show_location = COALESCE(\(changes.showLocation), show_location)
                 WHERE id = \(linkID) AND collection_id = \(collectionID)
                 RETURNING *
             )
@@ -325,7 +333,7 @@ public struct CollectionRepository: Sendable {
             """, logger: logger)
         for try await row in linkRows {
             let link = try ShareLinkRecord(row: row)
-            let collection = try CollectionRecord(row: row, offset: 11)
+            let collection = try CollectionRecord(row: row, offset: ShareLinkRecord.columnCount)
             guard Self.sameToken(link.token, token) else { return nil }
             return .link(link, collection)
         }

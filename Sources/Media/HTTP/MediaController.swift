@@ -63,6 +63,10 @@ public struct MediaController: Sendable {
             throw AppError.invalidArgument(
                 "mime_type \(mimeType) is not accepted (allowed: \(configuration.allowedMimeTypes.joined(separator: ", ")))")
         }
+        if ScriptableContent.isScriptCapable(mimeType), !configuration.allowsScriptable {
+            throw AppError.invalidArgument(
+                "mime_type \(mimeType) can carry scripts and is not accepted (ALLOW_SCRIPTABLE_UPLOADS)")
+        }
         if let size {
             guard size > 0 else { throw AppError.invalidArgument("size_bytes must be positive") }
             guard size <= configuration.maxUploadBytes else { throw tooLarge() }
@@ -115,7 +119,9 @@ public struct MediaController: Sendable {
             problem = .invalidArgument(
                 "uploaded file is \(info.size) bytes, not the declared \(declared); upload it again",
                 details: ["size_bytes": .int(info.size), "declared_size_bytes": .int(declared)])
-        } else if !MimeType.isAllowed(realType, by: configuration.allowedMimeTypes) {
+        } else if !MimeType.isAllowed(realType, by: configuration.allowedMimeTypes)
+            || ScriptableContent.isScriptCapable(realType) && !configuration.allowsScriptable
+        {
             problem = .invalidArgument("uploaded file type \(realType) is not accepted")
         } else if info.size == 0 {
             problem = .invalidArgument("uploaded file is empty")
@@ -330,8 +336,10 @@ public struct MediaController: Sendable {
             let key = MediaSummary.streamKey(
                 status: media.status, processedKey: media.processedKey, originalKey: media.objectKey)
         {
+            // A script-capable file is only ever an attachment: a browser saves it instead of running it.
             streamURL = try store.presignedGetURL(
-                for: ObjectKey(key), expiresIn: configuration.streamURLTTL, downloadFilename: nil
+                for: ObjectKey(key), expiresIn: configuration.streamURLTTL,
+                downloadFilename: ScriptableContent.isScriptCapable(media.mimeType) ? media.originalFilename : nil
             ).url.absoluteString
         }
         let thumbnailURL = try media.thumbnailKey.map {

@@ -32,13 +32,16 @@ public struct MediaSummary: Sendable, Equatable {
     public let previewKey: String?
     /// Playable files, best first (empty before processing, and for media processed before renditions existed).
     public let renditions: [MediaRendition]
+    /// Capture time, place and camera; what a viewer may see of them is the share link's decision.
+    public let capture: CaptureMetadata?
 
     public init(
         id: UUID, ownerID: UUID, title: String, originalFilename: String, mimeType: String, sizeBytes: Int64,
         durationSeconds: Double?, width: Int?, height: Int?, status: MediaStatus, tags: [String], createdAt: Date,
         originalKey: String, processedKey: String?, thumbnailKey: String?, previewKey: String? = nil,
-        renditions: [MediaRendition] = []
+        renditions: [MediaRendition] = [], capture: CaptureMetadata? = nil
     ) {
+        self.capture = capture
         self.previewKey = previewKey
         self.id = id
         self.ownerID = ownerID

@@ -37,6 +37,10 @@ public struct JobProcessor: JobProcessing {
 
         let original = scratch.appendingPathComponent("original")
         try await store.download(ObjectKey(job.objectKey), to: original)
+        if ScriptableContent.isScriptCapable(job.mimeType) {
+            // Allowed by the operator, kept exactly as uploaded: nothing decodes or renders it.
+            return ProcessedMedia()
+        }
         if job.mimeType.hasPrefix("image/") {
             return try await photo(job, original: original, scratch: scratch)
         }
