@@ -95,12 +95,11 @@ public struct JobProcessor: JobProcessing {
         }
         let thumbnail = scratch.appendingPathComponent("thumbnail.jpg")
         let preview = scratch.appendingPathComponent("preview.jpg")
-        async let thumbnailMade: Void = transcoder.makeImageDerivative(
-            input: original, output: thumbnail, longEdge: settings.thumbnailWidth)
-        async let previewMade: Void = transcoder.makeImageDerivative(
-            input: original, output: preview, longEdge: settings.previewSize)
         async let metadata = captureMetadata(original)
-        _ = try await (thumbnailMade, previewMade)
+        // The thumbnail comes from the preview (already upright, sRGB and stripped): the original, which for HEIC
+        // is costly to decode, is decoded once.
+        try await transcoder.makeImageDerivative(input: original, output: preview, longEdge: settings.previewSize)
+        try await transcoder.makeImageDerivative(input: preview, output: thumbnail, longEdge: settings.thumbnailWidth)
         async let thumbnailUploaded = store.upload(
             from: thumbnail, to: ObjectKey(job.outputs.thumbnail), contentType: "image/jpeg")
         async let previewUploaded = store.upload(
