@@ -126,6 +126,44 @@ struct PhotoTests {
         }
     }
 
+    @Test("PNG, WebP, GIF (first frame), TIFF and AVIF all get a JPEG preview",
+        arguments: [("png", "image/png"), ("webp", "image/webp"), ("gif", "image/gif"), ("tiff", "image/tiff"),
+            ("avif", "image/avif")])
+    func formats(fileExtension: String, mimeType: String) async throws {
+        let source = Self.file("source.png")
+        let photo = Self.file("photo.\(fileExtension)")
+        try await Shell.run([
+            "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=400x300:rate=5", "-t", "1",
+            "-frames:v", "1", "-y", source.path,
+        ])
+        if fileExtension == "gif" {
+            // Several frames: only the first becomes the preview.
+            try await Shell.run([
+                "ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=400x300:rate=5", "-t",
+                "1", "-y", photo.path,
+            ])
+        } else {
+            try await Shell.run(["vips", "copy", source.path, photo.path])
+        }
+        defer {
+            try? FileManager.default.removeItem(at: source)
+            try? FileManager.default.removeItem(at: photo)
+        }
+        try await GatewayHarness.with { gateway in
+            let token = try await gateway.token(for: "7303")
+            var mediaID = ""
+            try await ProcessingTests.withWorker(gateway) {
+                mediaID = try await ProcessingTests.uploadFile(gateway, token: token, file: photo, type: mimeType)
+                let status = try await ProcessingTests.waitForOutcome(gateway, token: token, mediaID: mediaID)
+                #expect(status["status"] as? String == "ready", "\(fileExtension): \(status)")
+            }
+            let item = try await gateway.request(.GET, "/media/\(mediaID)", token: token).json
+            let (width, height, _) = try await Self.derivative(gateway, try #require(item["preview_url"] as? String))
+            #expect(width == 400 && height == 300, "\(fileExtension)")
+            #expect(item["width"] as? Int == 400)
+        }
+    }
+
     @Test("a 30,000 × 30,000 PNG is refused from its header, and a renamed HTML file is not an image")
     func hostileImages() async throws {
         // A PNG header that promises 900 megapixels, followed by almost nothing: a decoder would allocate first.
