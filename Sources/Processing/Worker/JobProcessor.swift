@@ -143,13 +143,19 @@ public struct JobProcessor: JobProcessing {
         }
         // The poster comes from the smallest output (its decode is the cheapest) while the outputs are probed and
         // uploaded: the steps after ffmpeg run side by side.
+        // ffmpeg cuts the frame at full size; the photo code (libvips) sizes it, so posters and photo thumbnails are
+        // made alike.
+        let frame = scratch.appendingPathComponent("frame.jpg")
         let poster = scratch.appendingPathComponent("poster.jpg")
-        async let posterMade = transcoder.makePoster(
-            input: compatibility ?? primary ?? original, output: poster, durationSeconds: probe.durationSeconds,
-            width: settings.posterWidth)
+        async let posterMade: Void = {
+            _ = try await transcoder.makePoster(
+                input: compatibility ?? primary ?? original, output: frame, durationSeconds: probe.durationSeconds,
+                width: 7680)
+            try await transcoder.makeImageDerivative(input: frame, output: poster, longEdge: settings.posterWidth)
+        }()
         async let primaryStored = storeOutput(primary, as: .primary, key: job.outputs.processed)
         async let compatibilityStored = storeOutput(compatibility, as: .compatibility, key: job.outputs.compatibility)
-        _ = try await posterMade
+        try await posterMade
         async let posterUploaded = store.upload(
             from: poster, to: ObjectKey(job.outputs.thumbnail), contentType: "image/jpeg")
         let (primaryResult, compatibilityResult) = try await (primaryStored, compatibilityStored)
