@@ -183,8 +183,27 @@ struct SharedCollections: Sendable {
         ).url.absoluteString
     }
 
-    func streamURL(_ media: MediaSummary) throws -> String? {
-        try media.streamKey.map { try presign($0) }
+    /// `stream_url` for a viewer. A photo's is its preview (upright, stripped of EXIF and GPS); its original (with
+    /// them) only for someone who may have the file as uploaded: the owner, or a link that allows downloads.
+    /// A script-capable original is only ever an attachment.
+    func streamURL(_ media: MediaSummary, viewerMayHaveOriginal: Bool) throws -> String? {
+        guard let key = media.streamKey else { return nil }
+        if media.mimeType.hasPrefix("image/"), key == media.originalKey {
+            if let preview = media.previewKey { return try presign(preview) }
+            guard viewerMayHaveOriginal else { return nil }
+        }
+        return try originalOrDerived(key, of: media)
+    }
+
+    /// The original for a viewer who may have it; nil otherwise (see `streamURL`).
+    func originalURL(_ media: MediaSummary, viewerMayHaveOriginal: Bool) throws -> String? {
+        guard viewerMayHaveOriginal || !media.mimeType.hasPrefix("image/") else { return nil }
+        return try originalOrDerived(media.originalKey, of: media)
+    }
+
+    private func originalOrDerived(_ key: String, of media: MediaSummary) throws -> String {
+        let attachment = key == media.originalKey && ScriptableContent.isScriptCapable(media.mimeType)
+        return try presign(key, downloadFilename: attachment ? media.originalFilename : nil)
     }
 
     /// Each playable file with a URL minted for this request; none until the media is ready.

@@ -71,6 +71,11 @@ public enum Transcoding {
                 reason: "\(ProcessRunner.toolName(path)) not found at \"\(path)\"; install ffmpeg "
                     + "(Debian: apt-get install ffmpeg) or configure ToolPaths")
         }
+        // libvips checks photos and sizes every poster; without it each job would fail one by one.
+        for path in [tools.vipsheader, tools.vipsthumbnail] where !FileManager.default.isExecutableFile(atPath: path) {
+            throw TranscodingError.toolMissing.with(
+                reason: "\(ProcessRunner.toolName(path)) not found at \"\(path)\"; install libvips-tools")
+        }
         let probeVersion = try await runner.run(
             executable: tools.ffprobe, arguments: ["-hide_banner", "-version"], stdout: .collect(limit: 1 << 20),
             timeout: timeout)

@@ -110,8 +110,9 @@ public struct TranscodePlan: Sendable, Equatable {
             case .encode: args += ["-c:a", "aac", "-b:a", settings.audioBitrate]
             case .omit: args += ["-an"]
             }
+            // No metadata of the upload (a phone's location tag, its software) travels into what viewers get;
             // -f mp4 so the container never depends on the output file's extension.
-            args += ["-movflags", "+faststart", "-f", "mp4", output.url.standardizedFileURL.path]
+            args += ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", output.url.standardizedFileURL.path]
         }
 
         self.input = input

@@ -90,12 +90,32 @@ struct CaptureMetadataTests {
                     #expect(text.contains("Canon") == metadata, "\(body) \(path)")
                 }
             }
+            // Nor do the files behind a link without downloads: a photo streams as its stripped preview, and its
+            // original (EXIF and GPS included) is not handed out.
+            let link = try await CollectionFlowTests.link(gateway, token: token, collection: id, body: "{}")
+            let shareToken = try #require(link["token"] as? String)
+            let json = try await gateway.request(.GET, "/api/share/\(shareToken)").json
+            let photoItem = try #require((json["items"] as? [[String: Any]])?.first { $0["id"] as? String == ids["paris"] })
+            #expect(photoItem["original_url"] == nil)
+            #expect((photoItem["stream_url"] as? String)?.contains("previews/") == true, "\(photoItem)")
+            let original = try await gateway.request(.GET, "/s/\(shareToken)/items/\(ids["paris"]!)/original")
+            #expect(original.status == 404)
+            let withDownloads = try await CollectionFlowTests.link(
+                gateway, token: token, collection: id, body: #"{"allow_download": true}"#)
+            let allowed = try await gateway.request(
+                .GET, "/s/\(withDownloads["token"] as? String ?? "")/items/\(ids["paris"]!)/original")
+            #expect(allowed.status == 307, "downloads on: the file as uploaded")
+
             // The collection's own token (the original's sharing) shows none of it either.
             let shared = try await gateway.request(
                 .PUT, "/collection/\(id)/share", token: token, body: #"{"regenerate_token": true}"#).json
-            let original = try await gateway.request(
+            let originalSharing = try await gateway.request(
                 .GET, "/collection/\(id)?token=\(shared["share_token"] as? String ?? "")").text
-            #expect(!original.contains("48.858") && !original.contains("Canon"))
+            #expect(!originalSharing.contains("48.858") && !originalSharing.contains("Canon"))
+            let tokenView = try await gateway.request(
+                .GET, "/collection/\(id)?token=\(shared["share_token"] as? String ?? "")").json
+            let photoForToken = (tokenView["items"] as? [[String: Any]])?.first { $0["id"] as? String == ids["paris"] }
+            #expect((photoForToken?["stream_url"] as? String)?.contains("previews/") == true, "no photo original for a token viewer")
         }
     }
 }

@@ -87,3 +87,36 @@ struct MetadataTests {
         #expect(process.terminationStatus == 0, "\(arguments[0]) failed")
     }
 }
+
+@Suite("Image headers")
+struct ImageHeaderTests {
+    @Test("the first bytes must announce an accepted image type")
+    func sniffing() {
+        #expect(ImageHeader.sniff([0xFF, 0xD8, 0xFF, 0xE0]) == "image/jpeg")
+        #expect(ImageHeader.sniff([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]) == "image/png")
+        #expect(ImageHeader.sniff(Array("GIF89a".utf8)) == "image/gif")
+        #expect(ImageHeader.sniff(Array("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8)) == "image/webp")
+        #expect(ImageHeader.sniff([0x49, 0x49, 0x2A, 0x00]) == "image/tiff")
+        #expect(ImageHeader.sniff([0, 0, 0, 0x18] + Array("ftypheic".utf8)) == "image/heif")
+        #expect(ImageHeader.sniff([0, 0, 0, 0x1C] + Array("ftypavif".utf8)) == "image/avif")
+        #expect(ImageHeader.sniff([0, 0, 0, 0x18] + Array("ftypisom".utf8)) == nil, "an MP4 is not a photo")
+        #expect(ImageHeader.sniff(Array("<svg xmlns=".utf8)) == nil)
+        #expect(ImageHeader.sniff(Array("<!doctype html>".utf8)) == nil)
+        #expect(ImageHeader.sniff([]) == nil)
+    }
+
+    @Test("vipsheader output: loader, size and the orientation libvips left")
+    func parsing() throws {
+        let header = try #require(ImageHeader.parse("""
+            p.jpg: 640x480 uchar, 3 bands, srgb, jpegload
+            width: 640
+            height: 480
+            orientation: 6
+            """))
+        #expect(header.loader == "jpegload" && header.width == 640 && header.orientation == 6)
+        #expect(header.shownWidth == 480 && header.shownHeight == 640)
+        let heif = try #require(ImageHeader.parse("x.heic: 800x600 uchar, 3 bands, srgb, heifload\nwidth: 800\nheight: 600\n"))
+        #expect(heif.orientation == 1 && heif.shownWidth == 800, "the HEIF loader has rotated already")
+        #expect(ImageHeader.parse("garbage") == nil)
+    }
+}

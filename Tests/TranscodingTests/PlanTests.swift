@@ -22,7 +22,7 @@ struct PlanTests {
 
     private static let global = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats"]
     private let head = Self.global + InputPolicy.inputArguments(for: URL(fileURLWithPath: "/media/in.mov"))
-    private let tail = ["-movflags", "+faststart", "-f", "mp4", "/media/out.mp4"]
+    private let tail = ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", "/media/out.mp4"]
 
     private func encodeVideo(crf: String = "28", preset: String = "fast", pixelFormat: String = "yuv420p")
         -> [String]
@@ -212,7 +212,7 @@ struct PlanTests {
             Array(plan.arguments[(second + 1)...])
                 == ["-map", "0:v:0", "-map", "0:a:0?", "-vf", "scale=-2:720,format=yuv420p", "-c:v", "libx264",
                     "-profile:v", "high", "-crf", "23", "-preset", "fast", "-pix_fmt", "yuv420p", "-c:a", "copy",
-                    "-movflags", "+faststart", "-f", "mp4", "/media/compat.mp4"])
+                    "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", "/media/compat.mp4"])
         #expect(TranscodePlan.compatibilityPreset("ultrafast") == "superfast", "ultrafast would not be High profile")
         #expect(TranscodePlan.compatibilityPreset("medium") == "medium")
         // The compatibility file alone (policy `disabled` for the primary is decided by the caller).

@@ -54,7 +54,8 @@ struct CollectionController: Sendable {
             CollectionItemResponse(
                 id: shared.media.id.lowercasedString, title: shared.media.title,
                 originalFilename: shared.media.originalFilename, mimeType: shared.media.mimeType,
-                status: shared.media.status, streamURL: try self.shared.streamURL(shared.media),
+                status: shared.media.status,
+                streamURL: try self.shared.streamURL(shared.media, viewerMayHaveOriginal: isOwner),
                 addedAt: shared.item.addedAt, position: shared.item.position, sizeBytes: shared.media.sizeBytes,
                 durationSeconds: shared.media.durationSeconds, width: shared.media.width, height: shared.media.height,
                 createdAt: shared.media.createdAt, tags: isOwner ? shared.media.tags : nil,

@@ -50,11 +50,12 @@ struct ShareController: Sendable {
                 let media = item.media
                 return CollectionItemResponse(
                     id: media.id.lowercasedString, title: media.title, originalFilename: media.originalFilename,
-                    mimeType: media.mimeType, status: media.status, streamURL: try shared.streamURL(media),
+                    mimeType: media.mimeType, status: media.status,
+                    streamURL: try shared.streamURL(media, viewerMayHaveOriginal: access.allowsDownload),
                     addedAt: item.item.addedAt, position: item.item.position, sizeBytes: media.sizeBytes,
                     durationSeconds: media.durationSeconds, width: media.width, height: media.height,
                     createdAt: media.createdAt, tags: nil, thumbnailURL: try shared.thumbnailURL(media),
-                    originalURL: try shared.presign(media.originalKey),
+                    originalURL: try shared.originalURL(media, viewerMayHaveOriginal: access.allowsDownload),
                     downloadURL: access.allowsDownload
                         ? try shared.presign(media.originalKey, downloadFilename: media.originalFilename) : nil,
                     renditions: try shared.renditions(media),
@@ -178,24 +179,26 @@ struct ShareController: Sendable {
             }
             url = try shared.presign(file.objectKey)
         case "original":
-            // A script-capable file is only ever an attachment: a browser saves it instead of running it.
-            url = try shared.presign(
-                media.originalKey,
-                downloadFilename: ScriptableContent.isScriptCapable(media.mimeType) ? media.originalFilename : nil)
+            // A photo's original carries its EXIF and GPS: only links that hand out the files as uploaded serve it.
+            // A video's is a playable source. A script-capable file is only ever an attachment.
+            guard let original = try shared.originalURL(media, viewerMayHaveOriginal: access.allowsDownload) else {
+                throw AppError.notFound("this link does not share originals")
+            }
+            url = original
         case "thumbnail":
             if let thumbnail = media.thumbnailKey {
                 url = try shared.presign(thumbnail)
-            } else if Self.browserShowsOriginal(media) {
-                url = try shared.presign(media.originalKey)
+            } else if let original = try shownOriginal(media, access) {
+                url = original
             } else {
                 throw AppError.notFound("this item has no thumbnail")
             }
         case "preview":
-            // The large JPEG libvips made; an original is shown only where every browser can decode it.
-            if let preview = media.previewKey {
+            // The large JPEG libvips made; lacking one, the thumbnail, or an original every browser decodes.
+            if let preview = media.previewKey ?? media.thumbnailKey {
                 url = try shared.presign(preview)
-            } else if Self.browserShowsOriginal(media) {
-                url = try shared.presign(media.originalKey)
+            } else if let original = try shownOriginal(media, access) {
+                url = original
             } else {
                 throw AppError.notFound("this item has no preview yet")
             }
@@ -238,6 +241,13 @@ struct ShareController: Sendable {
 
     static func short(_ value: Double) -> String {
         value.rounded() == value ? String(Int(value)) : String(format: "%.1f", value)
+    }
+
+    /// The original in place of a missing derivative: only a type every browser decodes, and only where the viewer
+    /// may have the file as uploaded (its metadata included).
+    func shownOriginal(_ media: MediaSummary, _ access: ShareAccess) throws -> String? {
+        guard Self.browserShowsOriginal(media) else { return nil }
+        return try shared.originalURL(media, viewerMayHaveOriginal: access.allowsDownload)
     }
 
     /// Image types every browser decodes; HEIC, AVIF (not everywhere) and TIFF are not among them.

@@ -10,6 +10,7 @@ public enum ScriptableContent {
 
     /// Whether `mimeType` (normalised: lower case, no parameters) is script-capable.
     public static func isScriptCapable(_ mimeType: String) -> Bool {
-        types.contains(mimeType) || mimeType.hasSuffix("+xml") && mimeType.hasPrefix("image/")
+        // Any `+xml` type (Atom, RSS, MathML…) is XML a browser may run scripts from.
+        types.contains(mimeType) || mimeType.hasSuffix("+xml")
     }
 }

@@ -105,13 +105,10 @@ public struct JobProcessor: JobProcessing {
         async let previewUploaded = store.upload(
             from: preview, to: ObjectKey(job.outputs.preview), contentType: "image/jpeg")
         _ = try await (thumbnailUploaded, previewUploaded)
-        let capture = await metadata
-        // Dimensions as shown: orientations 5 to 8 turn the picture a quarter.
-        let turned = (5...8).contains(capture?.details.orientation ?? 1)
+        // libvips' own view of the orientation: its HEIF loader has applied it already where EXIF still says 6.
         return ProcessedMedia(
-            thumbnailKey: job.outputs.thumbnail, previewKey: job.outputs.preview,
-            width: turned ? header.height : header.width, height: turned ? header.width : header.height,
-            metadata: capture)
+            thumbnailKey: job.outputs.thumbnail, previewKey: job.outputs.preview, width: header.shownWidth,
+            height: header.shownHeight, metadata: await metadata)
     }
 
     func thumbnail(_ job: ClaimedJob, original: URL, scratch: URL, probe: ProbeResult) async throws -> ProcessedMedia {

@@ -6,6 +6,8 @@ public struct ImageHeader: Sendable, Equatable {
     public var loader: String
     public var width: Int
     public var height: Int
+    /// EXIF orientation as the loader left it (1 when it applied it already, as the HEIF loader does).
+    public var orientation: Int = 1
 
     /// The loaders of the image types the worker accepts, by the MIME type each reads. Anything else (SVG, PDF,
     /// PostScript, FITS, a matrix file…) is refused even when libvips could read it.
@@ -26,7 +28,33 @@ public struct ImageHeader: Sendable, Equatable {
             lines.first { $0.hasPrefix(name + ": ") }.flatMap { Int($0.dropFirst(name.count + 2)) }
         }
         guard let width = field("width"), let height = field("height"), width > 0, height > 0 else { return nil }
-        return ImageHeader(loader: loader, width: width, height: height)
+        var header = ImageHeader(loader: loader, width: width, height: height)
+        if let orientation = field("orientation"), (1...8).contains(orientation) { header.orientation = orientation }
+        return header
+    }
+
+    /// Dimensions as shown: orientations 5 to 8 turn the picture a quarter.
+    public var shownWidth: Int { (5...8).contains(orientation) ? height : width }
+    public var shownHeight: Int { (5...8).contains(orientation) ? width : height }
+
+    /// The accepted image type the first bytes announce, or nil: checked before any parser sees the file, so a
+    /// hostile file never reaches a loader that was not meant to read it.
+    public static func sniff(_ bytes: [UInt8]) -> String? {
+        func starts(_ prefix: [UInt8], at offset: Int = 0) -> Bool {
+            bytes.count >= offset + prefix.count && Array(bytes[offset..<offset + prefix.count]) == prefix
+        }
+        if starts([0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
+        if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) { return "image/gif" }
+        if starts(Array("RIFF".utf8)), starts(Array("WEBP".utf8), at: 8) { return "image/webp" }
+        if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) { return "image/tiff" }
+        if starts(Array("ftyp".utf8), at: 4), bytes.count >= 12 {
+            let brand = String(decoding: bytes[8..<12], as: UTF8.self)
+            if ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "avif", "avis"].contains(brand) {
+                return brand.hasPrefix("avi") ? "image/avif" : "image/heif"
+            }
+        }
+        return nil
     }
 }
 
@@ -34,6 +62,16 @@ extension Transcoder {
     /// Reads `file`'s header with vipsheader (untrusted loaders blocked, under the tool limits); throws
     /// `.invalidInput` when no accepted image loader recognises the content, whatever the file claims to be.
     public func inspectImage(_ file: URL, timeout: Duration = .seconds(30)) async throws -> ImageHeader {
+        let handle = try FileHandle(forReadingFrom: file)
+        let head = try handle.read(upToCount: 32) ?? Data()
+        try? handle.close()
+        guard ImageHeader.sniff(Array(head)) != nil else {
+            throw TranscodingError.invalidInput.with(
+                reason: "the file is not an image that can be read (JPEG, PNG, WebP, GIF, TIFF, HEIC or AVIF)")
+        }
+        for tool in [tools.vipsheader, tools.vipsthumbnail] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw TranscodingError.toolMissing.with(reason: "libvips tools not found (Debian: apt-get install libvips-tools)")
+        }
         let outcome = try await runner.run(
             executable: tools.env,
             arguments: ["VIPS_BLOCK_UNTRUSTED=1", tools.vipsheader, "-a", file.standardizedFileURL.path],
