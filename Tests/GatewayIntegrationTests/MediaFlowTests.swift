@@ -318,7 +318,17 @@ struct MediaFlowTests {
             let bySize = try await gateway.request(.GET, "/media?sort=size_desc&status=queued", token: token)
             #expect((bySize.json["items"] as? [[String: Any]])?.first?["size_bytes"] as? Int == 103)
 
-            for bad in ["page=0", "page_size=101", "status=done", "sort=random", "tags=%3Cx%3E"] {
+            // The original's leniency, which its frontend relies on: out-of-range paging falls back to the defaults.
+            for (query, page, size) in [("page=0", 1, 20), ("page=-3&page_size=0", 1, 20), ("page_size=101", 1, 20),
+                ("page=2&page_size=abc", 2, 20)] {
+                let reply = try await gateway.request(.GET, "/media?\(query)", token: token)
+                #expect(reply.status == 200, "\(query) answered \(reply.status)")
+                #expect(reply.json["page"] as? Int == page && reply.json["page_size"] as? Int == size, "\(query)")
+            }
+            let empty = try await gateway.request(
+                .POST, "/media/upload/confirm", token: token, body: #"{"media_id": ""}"#)
+            #expect(empty.status == 400 && empty.json["message"] as? String == "media_id is required")
+            for bad in ["status=done", "sort=random", "tags=%3Cx%3E"] {
                 let reply = try await gateway.request(.GET, "/media?\(bad)", token: token)
                 #expect(reply.status == 400, "\(bad) answered \(reply.status)")
                 #expect(reply.json["code"] as? String == "invalid_argument")

@@ -92,6 +92,10 @@ public struct MediaController: Sendable {
     @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> ConfirmResponse {
         let user = try context.requireUser()
         let body = try await request.decodeJSON(as: ConfirmRequest.self, context: context)
+        // As the original answers it: an empty id is a bad request, not an unknown item.
+        guard !body.mediaID.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw AppError.invalidArgument("media_id is required")
+        }
         let title = try Self.validTitle(body.title)
         let media = try await ownedMedia(body.mediaID, user: user)
         if media.status != .uploading {
@@ -261,13 +265,6 @@ public struct MediaController: Sendable {
     }
 
     static func listQuery(_ parameters: [String: [String]]) throws -> MediaListQuery {
-        func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-            guard let raw = parameters[name]?.last else { return value }
-            guard let number = Int(raw), range.contains(number) else {
-                throw AppError.invalidArgument("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return number
-        }
         let status = try parameters["status"]?.last.map { raw -> MediaStatus in
             guard let status = MediaStatus(rawValue: raw) else {
                 throw AppError.invalidArgument(
@@ -293,9 +290,12 @@ public struct MediaController: Sendable {
             }
             return date
         }
+        // The original frontend relies on the original's leniency here: a page below 1 is page 1, and a page size
+        // outside 1...100 (or not a number) is the default 20, never an error.
+        let page = parameters["page"]?.last.flatMap { Int($0) }.map { min(max($0, 1), 1_000_000) } ?? 1
+        let pageSize = parameters["page_size"]?.last.flatMap { Int($0) }.flatMap { (1...100).contains($0) ? $0 : nil } ?? 20
         return MediaListQuery(
-            page: try int("page", default: 1, range: 1...1_000_000),
-            pageSize: try int("page_size", default: 20, range: 1...100), status: status,
+            page: page, pageSize: pageSize, status: status,
             tags: Array(Set(tags)).sorted(), search: search, sort: sort, takenAfter: try date("taken_after"),
             takenBefore: try date("taken_before"))
     }
