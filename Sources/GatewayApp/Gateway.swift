@@ -42,6 +42,7 @@ public func buildGateway(
     let storage = try Storage.make(
         configuration.storage, httpClient: httpClient, publicBaseURL: configuration.apiBaseURL,
         signingKey: configuration.auth.sessionSecret, logger: logger)
+    logger.info("object storage", metadata: configuration.storage.summary)
     let startup = StartupGate()
     let processing = ProcessingModule(database: database, maxAttempts: configuration.processing.maxAttempts)
     let media = MediaModule(

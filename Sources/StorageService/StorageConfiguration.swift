@@ -13,12 +13,32 @@ public struct StorageConfiguration: Sendable {
 
     public var backend: Backend
 
+    /// Which store and where, for the start-up log line; never the keys.
+    public var summary: Logger.Metadata {
+        switch backend {
+        case .s3(let configuration, _, _):
+            return [
+                "store": "s3", "endpoint": "\(configuration.endpoint)", "bucket": .string(configuration.bucket),
+                "region": .string(configuration.region),
+            ]
+        case .filesystem(let directory):
+            return ["store": "filesystem", "directory": .string(directory.path)]
+        }
+    }
+
     public init(backend: Backend) {
         self.backend = backend
     }
 
     public init(reading reader: ConfigReader) {
-        switch reader.oneOf(StorageSettings.backend, ["filesystem", "s3"]) {
+        // The original backend's settings name S3 and no backend: S3 is meant, not a disk inside a container.
+        let chosen =
+            reader.optional(StorageSettings.backend)?.lowercased()
+            ?? (reader.optional(StorageSettings.s3Endpoint) == nil ? "filesystem" : "s3")
+        if !["filesystem", "s3"].contains(chosen) {
+            reader.fail(StorageSettings.backend, "must be one of filesystem, s3, got \(chosen)")
+        }
+        switch chosen {
         case "s3":
             let useSSL = reader.bool(StorageSettings.s3UseSSL)
             let endpointText = reader.required(StorageSettings.s3Endpoint, because: "STORAGE_BACKEND=s3")

@@ -30,6 +30,7 @@ public func buildWorker(
     let storage = try Storage.make(
         configuration.storage, httpClient: httpClient, publicBaseURL: URL(string: "http://localhost")!,
         signingKey: configuration.signingKey, logger: logger)
+    logger.info("object storage", metadata: configuration.storage.summary)
     let jobs = JobRepository(database: database)
     let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     let processor = JobProcessor(

@@ -46,6 +46,33 @@ struct ConfigurationTests {
         #expect(workerProblems.contains { $0.contains("NSQ_HOSTS") })
     }
 
+    @Test("the original's S3 settings without STORAGE_BACKEND mean S3, in its default bucket media-vault")
+    func originalStorageSettings() throws {
+        let original = Self.valid.merging([
+            "S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "minioadmin", "S3_SECRET_KEY": "minioadmin",
+        ]) { $1 }
+        let configuration = try GatewayConfiguration(source: ConfigSource(environment: original))
+        guard case .s3(let s3, _, _) = configuration.storage.backend else {
+            Issue.record("S3 settings without STORAGE_BACKEND chose \(configuration.storage.backend)")
+            return
+        }
+        #expect(s3.bucket == "media-vault")
+        #expect(configuration.storage.summary["bucket"] == "media-vault")
+        #expect(configuration.storage.summary.values.allSatisfy { !"\($0)".contains("minioadmin") }, "no keys in logs")
+        let local = try GatewayConfiguration(source: ConfigSource(environment: Self.valid))
+        guard case .filesystem = local.storage.backend else {
+            Issue.record("without S3 settings the filesystem store is the default")
+            return
+        }
+        let explicit = try GatewayConfiguration(
+            source: ConfigSource(environment: original.merging(["STORAGE_BACKEND": "filesystem"]) { $1 }))
+        guard case .filesystem = explicit.storage.backend else {
+            Issue.record("an explicit STORAGE_BACKEND wins")
+            return
+        }
+        #expect(problems(Self.valid.merging(["STORAGE_BACKEND": "tape"]) { $1 }).contains { $0.contains("STORAGE_BACKEND") })
+    }
+
     @Test("a complete production configuration is accepted with the original's variable names")
     func validProduction() throws {
         let configuration = try GatewayConfiguration(source: ConfigSource(environment: Self.valid.merging([

@@ -31,6 +31,29 @@ struct MediaFlowTests {
         return mediaID
     }
 
+    @Test("the original's .env values (no STORAGE_BACKEND) upload through S3",
+        .enabled(if: S3TestServer.isReachable, "the S3 test server (SeaweedFS) is not running"))
+    func originalEnvironmentUsesS3() async throws {
+        var environment = S3TestServer.environment()
+        environment["STORAGE_BACKEND"] = nil
+        environment["S3_USE_SSL"] = "false"
+        try await GatewayHarness.with(extraEnvironment: environment) { gateway in
+            let token = try await gateway.token(for: "7500")
+            let sign = try await gateway.request(
+                .POST, "/media/upload/sign", token: token,
+                body: #"{"filename": "clip.mp4", "mime_type": "video/mp4", "size_bytes": 10}"#)
+            #expect(sign.status == 200)
+            let url = try #require(sign.json["upload_url"] as? String)
+            #expect(url.contains(S3TestServer.endpoint), "presigned for S3, not the gateway's filesystem store: \(url)")
+            let mediaID = try #require(sign.json["media_id"] as? String)
+            let put = try await gateway.request(.PUT, url, headers: [("Content-Type", "video/mp4")], bytes: Self.bytes(10))
+            #expect(put.status == 200)
+            let confirm = try await gateway.request(
+                .POST, "/media/upload/confirm", token: token, body: #"{"media_id": "\#(mediaID)"}"#)
+            #expect(confirm.status == 200)
+        }
+    }
+
     /// What the worker will do once it exists: mark the media ready.
     static func markReady(_ gateway: GatewayHarness, _ mediaID: String) async throws {
         try await gateway.sql("UPDATE media.items SET status = 'ready' WHERE id = '\(mediaID)'")
