@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up and runs MediaVault locally on embedded defaults: a PostgreSQL cluster under .data/ on loopback, the
+# Sets up and runs MediaVault locally on embedded defaults: a PostgreSQL cluster under .data/ on loopback (under
+# /var/tmp when the postgres user cannot enter the checkout, as root; .data/postgres-location says where), the
 # filesystem object store under .data/storage, PostgreSQL as the job queue and the development sign-in; starts the
 # gateway and the worker in the background and shows the main job working: a video uploaded and transcoded to HEVC.
 #
@@ -13,7 +14,14 @@ cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 
 data_dir="$PWD/.data"
-pg_dir="$data_dir/postgres"
+pg_home=$(realpath -m "$data_dir/postgres")
+pg_dir=$pg_home
+# Where the last start put the cluster: .data/postgres or its fallback (see postgres_cluster_dir). Nothing else is
+# taken from the file, since a copied checkout brings it along and must leave the original's cluster alone.
+pg_location_file="$data_dir/postgres-location"
+if [ -s "$pg_location_file" ] && [ "$(cat "$pg_location_file")" = "$(postgres_fallback_dir "$pg_home")" ]; then
+  pg_dir=$(postgres_fallback_dir "$pg_home")
+fi
 pg_port=${DEV_POSTGRES_PORT:-54320}
 http_port=${HTTP_PORT:-4000}
 build_mode=debug
@@ -32,6 +40,8 @@ case "${1:-}" in
         echo "$name: running (pid $(cat "$data_dir/$name.pid"))"
       else echo "$name: stopped"; fi
     done
+    if postgres_cluster_running "$pg_dir"; then echo "postgres: running (data in $pg_dir)"
+    else echo "postgres: stopped"; fi
     exit 0 ;;
   --release) build_mode=release ;;
   "") ;;
@@ -43,7 +53,16 @@ ensure_debian_packages postgresql curl ca-certificates ffmpeg libimage-exiftool-
 mkdir -p "$data_dir"
 chmod 755 "$data_dir"
 
-log "starting PostgreSQL on 127.0.0.1:$pg_port (data in .data/postgres)"
+previous_pg_dir=$pg_dir
+pg_dir=$(postgres_cluster_dir "$pg_home")
+# The cluster moves when the postgres user's access to the checkout changed; the old one would hold the port.
+if [ "$previous_pg_dir" != "$pg_dir" ] && postgres_cluster_running "$previous_pg_dir"; then
+  log "stopping the cluster in $previous_pg_dir"
+  stop_postgres_cluster "$previous_pg_dir"
+fi
+printf '%s\n' "$pg_dir" > "$pg_location_file"
+if [ "$pg_dir" = "$pg_home" ]; then pg_shown=.data/postgres; else pg_shown=$pg_dir; fi
+log "starting PostgreSQL on 127.0.0.1:$pg_port (data in $pg_shown)"
 start_postgres_cluster "$pg_dir" "$pg_port"
 psql_cmd=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 -qtA)
 if [ "$("${psql_cmd[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'mediavault'")" != 1 ]; then

@@ -108,7 +108,7 @@ run_hadolint() { need hadolint && hadolint --config .hadolint.yaml Dockerfile Do
 
 run_shellcheck() {
   need shellcheck || return 1
-  local files=(scripts/*.sh scripts/lib/*.sh)
+  local files=(scripts/*.sh scripts/lib/*.sh scripts/tests/*.sh)
   [ -f .ci/run ] && files+=(.ci/run)
   shellcheck -x "${files[@]}"
 }
@@ -144,7 +144,7 @@ run_consistency() {
 }
 
 step "hadolint Dockerfile Dockerfile.processing" run_hadolint
-step "shellcheck scripts/*.sh scripts/lib/*.sh .ci/run" run_shellcheck
+step "shellcheck scripts/*.sh scripts/lib/*.sh scripts/tests/*.sh .ci/run" run_shellcheck
 step "yamllint .github/workflows infra docker-compose*.yml" run_yamllint
 step "docker-compose config: docker-compose.yml" compose_v1 -f docker-compose.yml
 step "docker-compose config: docker-compose.yml + docker-compose.dev.yml" \

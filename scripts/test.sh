@@ -24,20 +24,24 @@ log "checking deployment files"
 bash scripts/lint-deploy.sh
 log "checking that Package.swift declares exactly what each target imports"
 python3 scripts/check-package-deps.py
+# Early: it takes seconds, and the Swift tests depend on the cluster placement it checks.
+log "checking where the scripts keep a PostgreSQL cluster"
+bash scripts/tests/postgres-cluster-location.sh
 
 work=$(mktemp -d /tmp/mediavault-test.XXXXXX)
 chmod 755 "$work"
 cleanup() {
   [ -n "${weed_pid:-}" ] && stop_process "$weed_pid"
-  stop_postgres_cluster "$work/postgres"
+  if [ -n "${pg_dir:-}" ]; then discard_postgres_cluster "$pg_dir"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+pg_dir=$(postgres_cluster_dir "$work/postgres")
 port=$(free_port "${MEDIAVAULT_TEST_POSTGRES_PORT:-55432}")
 log "starting PostgreSQL on 127.0.0.1:$port"
 POSTGRES_EXTRA_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-  start_postgres_cluster "$work/postgres" "$port"
+  start_postgres_cluster "$pg_dir" "$port"
 export MEDIAVAULT_TEST_POSTGRES_HOST="127.0.0.1:$port"
 export MEDIAVAULT_TEST_POSTGRES_USER=postgres
 
