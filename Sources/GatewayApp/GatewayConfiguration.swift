@@ -25,6 +25,8 @@ public struct GatewayConfiguration: Sendable {
     public var trustedProxyCount: Int
     public var processing: ProcessingConfiguration
     public var janitorInterval: Duration
+    /// Warnings about the configuration sources, logged once at start-up (see `ConfigSource.notices`).
+    public var notices: [String]
 
     /// Every setting of the gateway and the worker, for the configuration reference and `.env.example`.
     public static let catalog = SettingsCatalog([
@@ -78,6 +80,7 @@ public struct GatewayConfiguration: Sendable {
         trustedProxyCount = reader.int(GatewaySettings.trustedProxyCount, range: 0...10)
         processing = ProcessingConfiguration(reading: reader)
         janitorInterval = .seconds(reader.int(GatewaySettings.janitorIntervalSeconds, range: 1...86400))
+        notices = source.notices
         try reader.finish()
     }
 }

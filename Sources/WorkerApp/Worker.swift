@@ -31,6 +31,7 @@ public func buildWorker(
         configuration.storage, httpClient: httpClient, publicBaseURL: URL(string: "http://localhost")!,
         signingKey: configuration.signingKey, logger: logger)
     logger.info("object storage", metadata: configuration.storage.summary)
+    for notice in configuration.notices { logger.warning("\(notice)") }
     let jobs = JobRepository(database: database)
     let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     let processor = JobProcessor(

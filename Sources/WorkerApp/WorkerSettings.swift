@@ -99,6 +99,8 @@ public struct WorkerConfiguration: Sendable {
     public var limits: ToolLimits
     /// Only used to sign filesystem-store URLs, which the worker never hands out; a fixed key is enough.
     public var signingKey: String
+    /// Warnings about the configuration sources, logged once at start-up (see `ConfigSource.notices`).
+    public var notices: [String]
 
     public static let catalog = SettingsCatalog([
         CoreSettings.all, StorageSettings.all, ProcessingSettings.all, WorkerSettings.all,
@@ -146,6 +148,7 @@ public struct WorkerConfiguration: Sendable {
             ffmpeg: reader.optional(WorkerSettings.ffmpegPath), ffprobe: reader.optional(WorkerSettings.ffprobePath),
             environment: source.environment)
         signingKey = "worker-does-not-sign-urls-" + String(repeating: "x", count: 32)
+        notices = source.notices
         try reader.finish()
     }
 }

@@ -6,11 +6,18 @@ public struct ConfigSource: Sendable {
     public let environment: [String: String]
     public let dotEnv: [String: String]
     public let infra: [String: String]
+    /// Things about the sources worth a warning at start-up, one line each (e.g. an infra config naming several
+    /// databases, of which MediaVault uses one).
+    public let notices: [String]
 
-    public init(environment: [String: String], dotEnv: [String: String] = [:], infra: [String: String] = [:]) {
+    public init(
+        environment: [String: String], dotEnv: [String: String] = [:], infra: [String: String] = [:],
+        notices: [String] = []
+    ) {
         self.environment = environment
         self.dotEnv = dotEnv
         self.infra = infra
+        self.notices = notices
     }
 
     /// Loads the process environment, `.env` in the working directory (or `MEDIAVAULT_ENV_FILE`) and the
@@ -28,13 +35,17 @@ public struct ConfigSource: Sendable {
         }
         let merged = dotEnv.merging(environment) { _, fromEnvironment in fromEnvironment }
         var infra: [String: String] = [:]
+        var notices: [String] = []
         if let infraPath = merged[CoreSettings.infraConfig.name], !infraPath.isEmpty {
             guard let data = FileManager.default.contents(atPath: infraPath) else {
                 throw ConfigurationError(problems: ["\(CoreSettings.infraConfig.name): cannot read file \(infraPath)"])
             }
-            infra = try InfraConfig.settings(fromJSON: data, environment: merged, fileName: infraPath)
+            // `merged` also carries an explicit POSTGRES_DB, which wins over the file; the notice then names it.
+            let parsed = try InfraConfig.parse(fromJSON: data, environment: merged, fileName: infraPath)
+            infra = parsed.settings
+            notices = parsed.notices
         }
-        return ConfigSource(environment: environment, dotEnv: dotEnv, infra: infra)
+        return ConfigSource(environment: environment, dotEnv: dotEnv, infra: infra, notices: notices)
     }
 
     /// The raw value of a setting, or `nil` when no source sets it. Empty strings count as unset.
