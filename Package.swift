@@ -173,11 +173,21 @@ let package = Package(
             ],
             path: "Benchmarks/TranscodeBenchmark"
         ),
+        // `mediavault import-original`: reads a deployment of the original backend and hands its records to the
+        // modules through Core's import contracts; owns the ledger of what was brought over.
+        .target(
+            name: "OriginalImport",
+            dependencies: [
+                "MediaVaultCore", "ObjectStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         // Composes modules and services into the gateway application.
         .target(
             name: "GatewayApp",
             dependencies: [
-                "Auth", "Collection", "Media", "MediaVaultCore", "NSQ", "Processing", "StorageService",
+                "Auth", "Collection", "Media", "MediaVaultCore", "NSQ", "OriginalImport", "Processing", "StorageService",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,7 +213,7 @@ let package = Package(
         .executableTarget(
             name: "mediavault",
             dependencies: [
-                "GatewayApp", "Media", "MediaVaultCore",
+                "GatewayApp", "Media", "MediaVaultCore", "OriginalImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -247,6 +257,12 @@ let package = Package(
             name: "MediaTests",
             dependencies: [
                 "Media", "MediaVaultCore",
+            ]
+        ),
+        .testTarget(
+            name: "OriginalImportTests",
+            dependencies: [
+                "MediaVaultCore", "OriginalImport",
             ]
         ),
         .testTarget(
@@ -294,7 +310,8 @@ let package = Package(
         .testTarget(
             name: "GatewayIntegrationTests",
             dependencies: [
-                "Auth", "GatewayApp", "Media", "MediaVaultCore", "NSQTestBroker", "TestSupport", "Transcoding", "WorkerApp",
+                "Auth", "GatewayApp", "Media", "MediaVaultCore", "NSQTestBroker", "ObjectStorage", "OriginalImport",
+                "StorageService", "TestSupport", "Transcoding", "WorkerApp",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import MediaVaultCore
 
 /// What the Auth module exposes to the gateway: its migrations, routes and the middleware that finds the user.
@@ -20,6 +21,9 @@ public struct AuthModule: Sendable {
             configuration: configuration, discord: discord, repository: repository, sessions: sessions,
             profileExtensions: profileExtensions)
     }
+
+    /// Accounts for a deployment of the original backend being imported.
+    public static func userImporter(logger: Logger) -> any UserImporting { UserImportSQL(logger: logger) }
 
     public var authenticationMiddleware: AuthenticationMiddleware { AuthenticationMiddleware(sessions: sessions) }
 

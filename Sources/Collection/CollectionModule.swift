@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import MediaVaultCore
 import ObjectStorage
 
@@ -26,4 +27,7 @@ public struct CollectionModule: Sendable {
         collections.register(on: router)
         sharing.register(on: router)
     }
+
+    /// Collections of a deployment of the original backend being imported.
+    public static func importer(logger: Logger) -> any CollectionImporting { CollectionImportSQL(logger: logger) }
 }

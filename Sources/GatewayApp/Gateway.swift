@@ -8,6 +8,7 @@ import Media
 import MediaVaultCore
 import NIOCore
 import NSQ
+import OriginalImport
 import Processing
 import Prometheus
 import ServiceLifecycle
@@ -28,6 +29,7 @@ public struct GatewayOptions: Sendable {
 /// Every module's migrations, in the order their schemas depend on each other.
 public let gatewayMigrations: [Migration] =
     AuthMigrations.all + MediaMigrations.all + CollectionMigrations.all + ProcessingMigrations.all
+    + OriginalImportMigrations.all
 
 /// Builds the gateway: one PostgreSQL pool, the modules' routes, middleware and health endpoints.
 /// Used by `mediavault serve` and by the tests, so both run the same application.
@@ -43,6 +45,7 @@ public func buildGateway(
         configuration.storage, httpClient: httpClient, publicBaseURL: configuration.apiBaseURL,
         signingKey: configuration.auth.sessionSecret, logger: logger)
     logger.info("object storage", metadata: configuration.storage.summary)
+    for notice in configuration.notices { logger.warning("\(notice)") }
     let startup = StartupGate()
     let processing = ProcessingModule(database: database, maxAttempts: configuration.processing.maxAttempts)
     let media = MediaModule(

@@ -38,6 +38,11 @@ public struct MediaModule: Sendable {
         MediaProcessingSQL(logger: logger)
     }
 
+    /// Media of a deployment of the original backend being imported; queued items get jobs from `scheduler`.
+    public static func importer(scheduler: any ProcessingScheduler, logger: Logger) -> any MediaImporting {
+        MediaImportSQL(scheduler: scheduler, logger: logger)
+    }
+
     /// Adds storage use and quota to `/auth/me`.
     public var profileExtension: any ProfileExtension { StorageProfileExtension(repository: repository) }
 }

@@ -5,13 +5,16 @@ import Media
 import Hummingbird
 import Logging
 import MediaVaultCore
+import OriginalImport
 
 @main
 struct MediaVaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mediavault",
         abstract: "MediaVault gateway: REST API for sign-in, media and collections.",
-        subcommands: [Serve.self, Migrate.self, Reprocess.self, CheckConfig.self, Settings.self],
+        subcommands: [
+            Serve.self, Migrate.self, Reprocess.self, ImportOriginalCommand.self, CheckConfig.self, Settings.self,
+        ],
         defaultSubcommand: Serve.self)
 }
 
@@ -118,5 +121,132 @@ struct Settings: AsyncParsableCommand {
 
     func run() async throws {
         print(GatewayConfiguration.catalog.markdownReference(), terminator: "")
+    }
+}
+
+struct ImportOriginalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-original",
+        abstract: "Bring over a deployment of the original backend: users, media, tags, collections and share links.",
+        discussion: """
+            Reads the original's databases and writes into MediaVault's (configured as for `serve`). Media keep their \
+            ids and object keys (nothing is copied in storage); collections keep their ids and share tokens, so every \
+            share URL already handed out keeps working. Safe to interrupt and to run again: a re-run imports only \
+            what is new.
+
+            Give the original's infra config file, or connection URLs (one database holding every table works too):
+              mediavault import-original --infra-config production.infra.json --dry-run
+              mediavault import-original --database-url postgres://user:pass@db:5432/mediavault_media \\
+                --auth-url postgres://user:pass@db:5432/mediavault_auth ...
+            """)
+
+    @Option(name: .customLong("infra-config"), help: "The original's infra JSON (its $env references are resolved).")
+    var infraConfig: String?
+
+    @Option(name: .customLong("database-url"), help: "The original's database, for every service without its own URL.")
+    var databaseURL: String?
+
+    @Option(name: .customLong("auth-url"), help: "The original's auth database (table users).")
+    var authURL: String?
+
+    @Option(name: .customLong("media-url"), help: "The original's media database (tables media, tags, media_tags).")
+    var mediaURL: String?
+
+    @Option(name: .customLong("collection-url"), help: "The original's collection database (collections, collection_items).")
+    var collectionURL: String?
+
+    @Option(name: .customLong("processing-url"), help: "The original's processing database (processing_jobs); optional.")
+    var processingURL: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Count what would be imported; write nothing.")
+    var dryRun = false
+
+    @Flag(help: "HEAD every object the original's media name; report missing or differently sized objects.")
+    var verify = false
+
+    @Option(name: .customLong("batch-size"), help: "Rows per transaction (1–5000).")
+    var batchSize = 500
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    var perService: [OriginalService: String] {
+        var urls: [OriginalService: String] = [:]
+        urls[.auth] = authURL
+        urls[.media] = mediaURL
+        urls[.collection] = collectionURL
+        urls[.processing] = processingURL
+        return urls
+    }
+
+    func validate() throws {
+        let usesURLs = databaseURL != nil || !perService.isEmpty
+        guard (infraConfig != nil) != usesURLs else {
+            throw ValidationError("give either --infra-config or database URLs (--database-url, --auth-url, …)")
+        }
+        guard (1...5000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 5000") }
+    }
+
+    func run() async throws {
+        let configuration = loadGatewayConfiguration()
+        StructuredLogHandler.bootstrap(configuration.core.logging)
+        let logger = Logger(label: "mediavault.import-original")
+        do {
+            let sources: OriginalSources
+            if let infraConfig {
+                guard let data = FileManager.default.contents(atPath: infraConfig) else {
+                    throw ImportError.configuration("cannot read \(infraConfig)")
+                }
+                let source = try ConfigSource.load()
+                sources = try OriginalSources(
+                    infraJSON: data, environment: source.dotEnv.merging(source.environment) { $1 }, fileName: infraConfig)
+            } else {
+                sources = try OriginalSources(all: databaseURL, perService: perService)
+            }
+            let bars = ImportProgressBars()
+            let summary = try await importOriginal(
+                configuration: configuration, sources: sources,
+                options: ImportOptions(dryRun: dryRun, verify: verify, batchSize: batchSize), logger: logger,
+                progress: bars.update)
+            bars.finish()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            } else {
+                print(summary.report)
+            }
+        } catch let error as ImportError {
+            FileHandle.standardError.write(Data(("import-original: \(error)\n").utf8))
+            switch error {
+            case .configuration: throw ExitCode(64)
+            case .unreachable: throw ExitCode(69)
+            case .unexpectedSchema: throw ExitCode(65)
+            }
+        }
+    }
+}
+
+/// One progress line per import phase, each finished when the next begins.
+final class ImportProgressBars: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: (phase: ImportPhase, line: ProgressLine)?
+
+    func update(_ progress: ImportProgress) {
+        lock.withLock {
+            if current?.phase != progress.phase {
+                current?.line.finish()
+                current = (progress.phase, ProgressLine(label: progress.phase.rawValue))
+            }
+            current?.line.update(done: progress.done, total: progress.total)
+        }
+    }
+
+    func finish() {
+        lock.withLock {
+            current?.line.finish()
+            current = nil
+        }
     }
 }

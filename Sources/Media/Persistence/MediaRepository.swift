@@ -138,6 +138,13 @@ public struct MediaRepository: Sendable {
     func schedule(
         _ request: ProcessingRequest, with scheduler: any ProcessingScheduler, on connection: PostgresConnection
     ) async throws {
+        try await Self.schedule(request, with: scheduler, on: connection, logger: logger)
+    }
+
+    static func schedule(
+        _ request: ProcessingRequest, with scheduler: any ProcessingScheduler, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         let outputs = [
             request.outputs.processed, request.outputs.compatibility, request.outputs.thumbnail, request.outputs.preview,
         ]
