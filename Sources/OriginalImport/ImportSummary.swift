@@ -43,6 +43,8 @@ public struct ImportSummary: Sendable, Codable, Equatable {
     public var queuedForProcessing = 0
     /// Imported uploads never confirmed: confirmable as before, or removed by the abandoned-upload sweep.
     public var uploadsInProgress = 0
+    /// Uploads an earlier run brought over unfinished that the original has finished since: they took its state.
+    public var uploadsFinished = 0
     /// Imported ready media with the original's HEVC file only (no H.264 fallback, thumbnail or metadata yet).
     public var readyFromOriginal = 0
     /// The original's processing jobs by state.
@@ -80,6 +82,9 @@ public struct ImportSummary: Sendable, Codable, Equatable {
         if queuedForProcessing > 0 { lines.append("  \(queuedForProcessing) media queued for processing") }
         if uploadsInProgress > 0 {
             lines.append("  \(uploadsInProgress) uploads in progress: confirmable as before, else swept as abandoned")
+        }
+        if uploadsFinished > 0 {
+            lines.append("  \(uploadsFinished) uploads imported unfinished have been finished in the original since")
         }
         if !originalJobs.isEmpty {
             let jobs = originalJobs.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")

@@ -133,6 +133,7 @@ private struct ImportRun {
 
     mutating func importUsers() async throws {
         let total = try await source.count(.users)
+        progress(ImportProgress(phase: .users, done: 0, total: total))
         var cursor: Int64?
         var done = 0
         while true {
@@ -171,6 +172,7 @@ private struct ImportRun {
 
     mutating func importMedia() async throws {
         let total = try await source.count(.media)
+        progress(ImportProgress(phase: .media, done: 0, total: total))
         var cursor: UUID?
         var done = 0
         while true {
@@ -203,14 +205,23 @@ private struct ImportRun {
                 plannedMedia.formUnion(candidates.filter { earlier.contains($0.id.lowercasedString) }.map(\.id))
                 plannedMedia.formUnion(inserted.map(\.id))
             } else {
-                (inserted, idTaken, alreadyImported) = try await targets.database.transaction { connection in
+                let advancedItems: [OriginalMediaItem]
+                (inserted, idTaken, alreadyImported, advancedItems) = try await targets.database.transaction {
+                    connection in
                     let claimed = try await ledger.claim(.media, ids, on: connection)
                     let new = candidates.filter { claimed.contains($0.id.lowercasedString) }
                     let insertedIDs = try await targets.media.importMedia(new, on: connection)
+                    let earlier = candidates.filter { !claimed.contains($0.id.lowercasedString) }
+                    let advanced = try await targets.media.advanceUploads(earlier, on: connection)
                     return (
                         new.filter { insertedIDs.contains($0.id) }, new.filter { !insertedIDs.contains($0.id) },
-                        candidates.count - new.count
+                        candidates.count - new.count, earlier.filter { advanced.contains($0.id) }
                     )
+                }
+                summary.uploadsFinished += advancedItems.count
+                for item in advancedItems {
+                    touchedOwners.insert(item.ownerID)
+                    if item.status == .queued { summary.queuedForProcessing += 1 }
                 }
             }
             for item in idTaken {
@@ -233,6 +244,7 @@ private struct ImportRun {
 
     mutating func importTags() async throws {
         let total = try await source.count(.mediaTags)
+        progress(ImportProgress(phase: .tags, done: 0, total: total))
         var cursor: (UUID, Int64)?
         var done = 0
         while true {
@@ -279,6 +291,7 @@ private struct ImportRun {
 
     mutating func importCollections() async throws {
         let total = try await source.count(.collections)
+        progress(ImportProgress(phase: .collections, done: 0, total: total))
         var cursor: UUID?
         var done = 0
         while true {
@@ -329,6 +342,7 @@ private struct ImportRun {
 
     mutating func importCollectionItems() async throws {
         let total = try await source.count(.collectionItems)
+        progress(ImportProgress(phase: .collectionItems, done: 0, total: total))
         var cursor: (UUID, UUID)?
         var done = 0
         while true {

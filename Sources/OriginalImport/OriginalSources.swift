@@ -39,12 +39,18 @@ public struct OriginalSources: Sendable {
             let match =
                 named.count == 1
                 ? named.first
-                : named.first { $0.key.lowercased().contains(service.rawValue) }
-                    ?? named.first { $0.name.lowercased().contains(service.rawValue) }
+                : named.first { Self.words($0.key).contains(service.rawValue) }
+                    ?? named.first { Self.words($0.name).contains(service.rawValue) }
             guard let match else { continue }
             databases[service] = try Self.configuration(of: match, fileName: fileName)
         }
         try self.init(databases: databases)
+    }
+
+    /// `mediavault_media` → `mediavault`, `media`: whole words, because every one of the original's database names
+    /// starts with "media".
+    static func words(_ name: String) -> Set<String> {
+        Set(name.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init))
     }
 
     static func configuration(of database: InfraDatabase, fileName: String) throws(ImportError)

@@ -1,6 +1,12 @@
+import AsyncHTTPClient
 import Crypto
-import NIOHTTP1
 import Foundation
+import GatewayApp
+import Logging
+import MediaVaultCore
+import NIOHTTP1
+import ObjectStorage
+import StorageService
 import Testing
 
 /// Upload → confirm → read → delete against real storage: SeaweedFS (S3, signatures checked) and the filesystem store.
@@ -34,10 +40,22 @@ struct MediaFlowTests {
     @Test("the original's .env values (no STORAGE_BACKEND) upload through S3",
         .enabled(if: S3TestServer.isReachable, "the S3 test server (SeaweedFS) is not running"))
     func originalEnvironmentUsesS3() async throws {
-        var environment = S3TestServer.environment()
-        environment["STORAGE_BACKEND"] = nil
-        environment["S3_USE_SSL"] = "false"
-        try await GatewayHarness.with(extraEnvironment: environment) { gateway in
+        // The original's .env.example, pointed at the test S3 server. It knows no STORAGE_BACKEND and creates no
+        // bucket (MinIO's init did), so the bucket is made beforehand.
+        let bucket = "mv-orig-" + UUID().uuidString.prefix(8).lowercased()
+        let original = [
+            "S3_ENDPOINT": S3TestServer.endpoint, "S3_ACCESS_KEY": S3TestServer.accessKey,
+            "S3_SECRET_KEY": S3TestServer.secretKey, "S3_BUCKET": bucket, "S3_USE_SSL": "false",
+            "MINIO_ROOT_USER": S3TestServer.accessKey, "MINIO_ROOT_PASSWORD": S3TestServer.secretKey,
+        ]
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let storage = StorageConfiguration(reading: ConfigReader(ConfigSource(environment: original)))
+        try await Storage.make(
+            storage, httpClient: http, publicBaseURL: URL(string: GatewayHarness.apiBaseURL)!,
+            signingKey: GatewayHarness.sessionSecret, logger: Logger(label: "bucket-setup")
+        ).store.ensureBucket()
+        try await http.shutdown()
+        try await GatewayHarness.with(extraEnvironment: original) { gateway in
             let token = try await gateway.token(for: "7500")
             let sign = try await gateway.request(
                 .POST, "/media/upload/sign", token: token,
@@ -51,6 +69,14 @@ struct MediaFlowTests {
             let confirm = try await gateway.request(
                 .POST, "/media/upload/confirm", token: token, body: #"{"media_id": "\#(mediaID)"}"#)
             #expect(confirm.status == 200)
+            // The bytes went to the bucket the original named, not to the filesystem store.
+            let configuration = try GatewayConfiguration(source: ConfigSource(environment: gateway.environment))
+            let store = try Storage.make(
+                configuration.storage, httpClient: gateway.http, publicBaseURL: configuration.apiBaseURL,
+                signingKey: configuration.auth.sessionSecret, logger: Logger(label: "check")
+            ).store
+            let key = try #require(sign.json["s3_key"] as? String)
+            #expect(try await store.head(ObjectKey(key))?.size == 10)
         }
     }
 

@@ -313,6 +313,9 @@ struct OriginalImportTests {
             #expect(first.uploadsInProgress == uploading)
             #expect(first.originalJobs == ["completed": 20])
             #expect(try await gateway.scalar("SELECT count(*) FROM processing.jobs WHERE status = 'queued'") == queued)
+            #expect(try await gateway.scalar(
+                "SELECT count(DISTINCT payload->>'media_id') FROM processing.outbox o JOIN processing.jobs j ON j.id::text = o.payload->>'job_id' AND j.media_id::text = o.payload->>'media_id'") == queued,
+                "one message per job, naming its job and media")
 
             let avatar = try await gateway.text("SELECT COALESCE(avatar_hash, '') FROM auth.users WHERE discord_id = '910001'")
             #expect(avatar == "a1b2c3d4e5f6", "the hash inside the original's avatar URL")
@@ -376,13 +379,29 @@ struct OriginalImportTests {
             // Deleted here after the import: a re-run must not bring it back. Nothing else is new either.
             let removed = try #require(imported.first { $0.owner == 1 && $0.processedKey != nil })
             #expect(try await gateway.request(.DELETE, "/media/\(removed.id.uuidString.lowercased())", token: tokens[1]!).status == 200)
+            // Cut-over: two uploads imported unfinished were finished in the original meanwhile.
+            let finishing = imported.filter { $0.status == "uploading" }.prefix(2)
+            let (nowReady, nowFailed) = (finishing.first!, finishing.last!)
+            let readyProcessed = "processed/\(nowReady.id.uuidString.lowercased()).mp4"
+            for key in [nowReady.key, readyProcessed, nowFailed.key] {
+                try await store.upload(from: video, to: ObjectKey(key), contentType: "video/mp4")
+            }
+            try await Self.execute(
+                [
+                    "UPDATE media SET status = 'ready', s3_key_processed = '\(readyProcessed)' WHERE id = '\(nowReady.id.uuidString.lowercased())'",
+                    "UPDATE media SET status = 'failed' WHERE id = '\(nowFailed.id.uuidString.lowercased())'",
+                ], in: deployment.databases[.media]!)
             let second = try await run(ImportOptions())
+            #expect(second.uploadsFinished == 2)
+            #expect(try await gateway.text("SELECT status FROM media.items WHERE id = '\(nowReady.id.uuidString.lowercased())'") == "ready")
+            #expect(try await gateway.text("SELECT status FROM media.items WHERE id = '\(nowFailed.id.uuidString.lowercased())'") == "queued")
+            #expect(try await gateway.scalar("SELECT count(*) FROM processing.jobs WHERE media_id = '\(nowFailed.id.uuidString.lowercased())'") == 1)
             #expect(second.users.imported == 0 && second.users.skipped == 4)
             #expect(second.media.imported == 0 && second.media.skipped == 300)
             #expect(second.tags.imported == 0)
             #expect(second.collections.imported == 0 && second.collections.skipped == 9)
             #expect(second.collectionItems.imported == 0)
-            #expect(second.queuedForProcessing == 0)
+            #expect(second.queuedForProcessing == 1, "only the upload the original has since finished")
             #expect(try await gateway.scalar("SELECT count(*) FROM media.items WHERE id = '\(removed.id.uuidString.lowercased())'") == 0)
             #expect(try await gateway.scalar("SELECT count(*) FROM media.items") == 299)
 
@@ -397,8 +416,9 @@ struct OriginalImportTests {
             let verification = try #require(verified.verification)
             #expect(verification.missing == [missing.key])
             #expect(verification.sizeMismatches == ["\(resized.key): expected 1 bytes, found \(resized.size)"])
-            // Every object of the imported media, less the two of the item deleted here.
-            #expect(verification.checked == imported.filter(\.uploadedObject).count + imported.filter { $0.processedKey != nil }.count - 2)
+            // Every object of the imported media, less the two of the item deleted here, plus the three of the
+            // uploads finished since.
+            #expect(verification.checked == imported.filter(\.uploadedObject).count + imported.filter { $0.processedKey != nil }.count + 1)
             #expect(verified.media.imported == 0)
         }
     }

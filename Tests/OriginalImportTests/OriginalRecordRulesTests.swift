@@ -159,6 +159,17 @@ struct OriginalRecordRulesTests {
         #expect(sources.databases[.media]?.host == "postgres")
         #expect(sources.databases[.media]?.password == "pw")
         #expect(sources.databases[.media]?.tls == .disable)
+        // The current shape, databases keyed by their names: every name starts with "media".
+        let nested = """
+            {"sql_servers": [{"host": "db:5433", "databases": {
+               "mediavault_auth": {"username": "mv"}, "mediavault_collection": {"username": "mv"},
+               "mediavault_media": {"username": "mv"}, "mediavault_processing": {"username": "mv"}}}]}
+            """
+        let byName = try OriginalSources(infraJSON: Data(nested.utf8), environment: [:], fileName: "local.json")
+        #expect(byName.databases[.auth]?.database == "mediavault_auth")
+        #expect(byName.databases[.media]?.database == "mediavault_media")
+        #expect(byName.databases[.collection]?.database == "mediavault_collection")
+        #expect(byName.databases[.media]?.port == 5433)
         let missing = #"{"sql_servers": [{"host": "pg:5432"}], "sql_databases": {"a": {"name": "x", "username": "u"}, "b": {"name": "y", "username": "u"}}}"#
         #expect(throws: ImportError.self) {
             try OriginalSources(infraJSON: Data(missing.utf8), environment: [:], fileName: "odd.json")

@@ -19,7 +19,10 @@ struct MediaImportSQL: MediaImporting {
                                      confirmed_at)
             SELECT m.id, m.owner_id, m.title, m.filename, m.mime_type, m.size_bytes,
                    CASE WHEN m.status = 'uploading' AND m.size_bytes > 0 THEN m.size_bytes END,
-                   m.status, m.object_key, NULLIF(m.processed_key, ''), NULLIF(m.duration, -1), m.created_at, now(),
+                   m.status, m.object_key, NULLIF(m.processed_key, ''), NULLIF(m.duration, -1),
+                   -- An upload never confirmed gets the abandoned-upload grace period from now, not from when the
+                   -- original signed it: it stays confirmable, and a re-run at cut-over can still advance it.
+                   CASE WHEN m.status = 'uploading' THEN now() ELSE m.created_at END, now(),
                    CASE WHEN m.status <> 'uploading' THEN m.created_at END
             FROM unnest(\(items.map(\.id))::uuid[], \(items.map(\.ownerID))::uuid[], \(items.map(\.title))::text[],
                         \(items.map(\.originalFilename))::text[], \(items.map(\.mimeType))::text[],
@@ -33,14 +36,39 @@ struct MediaImportSQL: MediaImporting {
             """, logger: logger)
         var inserted: Set<UUID> = []
         for try await id in rows.decode(UUID.self) { inserted.insert(id) }
-        for item in items where item.status == .queued && inserted.contains(item.id) {
-            try await MediaRepository.schedule(
-                ProcessingRequest(
-                    mediaID: item.id, ownerID: item.ownerID, objectKey: item.objectKey, mimeType: item.mimeType,
-                    outputs: MediaObjectKeys.processingOutputs(mediaID: item.id)),
-                with: scheduler, on: connection, logger: logger)
+        let requests = items.filter { $0.status == .queued && inserted.contains($0.id) }.map { item in
+            ProcessingRequest(
+                mediaID: item.id, ownerID: item.ownerID, objectKey: item.objectKey, mimeType: item.mimeType,
+                outputs: MediaObjectKeys.processingOutputs(mediaID: item.id))
         }
+        try await MediaRepository.schedule(requests, with: scheduler, on: connection, logger: logger)
         return inserted
+    }
+
+    func advanceUploads(_ items: [OriginalMediaItem], on connection: PostgresConnection) async throws -> Set<UUID> {
+        let finished = items.filter { $0.status != .uploading }
+        guard !finished.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            UPDATE media.items i SET status = m.status, size_bytes = m.size_bytes, declared_size_bytes = NULL,
+                mime_type = m.mime_type, processed_key = NULLIF(m.processed_key, ''),
+                duration_seconds = NULLIF(m.duration, -1), confirmed_at = now(), updated_at = now()
+            FROM unnest(\(finished.map(\.id))::uuid[], \(finished.map(\.status.rawValue))::text[],
+                        \(finished.map(\.sizeBytes))::int8[], \(finished.map(\.mimeType))::text[],
+                        \(finished.map { $0.processedKey ?? "" })::text[], \(finished.map { $0.durationSeconds ?? -1 })::float8[])
+                 AS m (id, status, size_bytes, mime_type, processed_key, duration)
+            WHERE i.id = m.id AND i.status = \(MediaStatus.uploading) AND i.multipart_upload_id IS NULL
+            RETURNING i.id, i.owner_id
+            """, logger: logger)
+        var advanced: [UUID: UUID] = [:]
+        for try await (id, owner) in rows.decode((UUID, UUID).self) { advanced[id] = owner }
+        let requests = finished.filter { $0.status == .queued && advanced[$0.id] != nil }.map { item in
+            ProcessingRequest(
+                mediaID: item.id, ownerID: advanced[item.id]!, objectKey: item.objectKey, mimeType: item.mimeType,
+                outputs: MediaObjectKeys.processingOutputs(mediaID: item.id))
+        }
+        try await MediaRepository.schedule(requests, with: scheduler, on: connection, logger: logger)
+        return Set(advanced.keys)
     }
 
     func importTags(_ taggings: [OriginalTagging], on connection: PostgresConnection) async throws -> TagImportOutcome {

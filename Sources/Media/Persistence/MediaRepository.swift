@@ -145,12 +145,28 @@ public struct MediaRepository: Sendable {
         _ request: ProcessingRequest, with scheduler: any ProcessingScheduler, on connection: PostgresConnection,
         logger: Logger
     ) async throws {
-        let outputs = [
-            request.outputs.processed, request.outputs.compatibility, request.outputs.thumbnail, request.outputs.preview,
-        ]
+        try await withdrawDeletions(of: [request], on: connection, logger: logger)
+        try await scheduler.scheduleProcessing(request, on: connection)
+    }
+
+    /// Many at once (an import): one statement for the deletions, the scheduler's batch for the jobs.
+    static func schedule(
+        _ requests: [ProcessingRequest], with scheduler: any ProcessingScheduler, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        guard !requests.isEmpty else { return }
+        try await withdrawDeletions(of: requests, on: connection, logger: logger)
+        try await scheduler.scheduleProcessing(requests, on: connection)
+    }
+
+    private static func withdrawDeletions(
+        of requests: [ProcessingRequest], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let outputs = requests.flatMap {
+            [$0.outputs.processed, $0.outputs.compatibility, $0.outputs.thumbnail, $0.outputs.preview]
+        }
         try await connection.query(
             "DELETE FROM media.pending_deletions WHERE object_key = ANY(\(outputs))", logger: logger)
-        try await scheduler.scheduleProcessing(request, on: connection)
     }
 
     /// The records with their renditions, in one more round trip.

@@ -105,6 +105,9 @@ public protocol MediaImporting: Sendable {
     /// Inserts the items whose id is not taken and schedules processing for the `queued` ones, in the caller's
     /// transaction. Returns the ids inserted; an id already used by another item is left alone.
     func importMedia(_ items: [OriginalMediaItem], on connection: PostgresConnection) async throws -> Set<UUID>
+    /// Items imported while still uploading that the original has since finished (an import re-run at cut-over):
+    /// those still `uploading` here take the new state, and queued ones get their job. Returns the ids advanced.
+    func advanceUploads(_ items: [OriginalMediaItem], on connection: PostgresConnection) async throws -> Set<UUID>
     /// Adds tags (normalised by MediaVault's rules, owned by each media's owner) to media that exist.
     func importTags(_ taggings: [OriginalTagging], on connection: PostgresConnection) async throws -> TagImportOutcome
     /// The owners of those of `ids` that exist.

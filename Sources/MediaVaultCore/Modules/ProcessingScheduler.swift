@@ -6,6 +6,14 @@ import PostgresNIO
 public protocol ProcessingScheduler: Sendable {
     /// Records a processing job (and its outbox message) for the media on `connection`'s open transaction.
     func scheduleProcessing(_ request: ProcessingRequest, on connection: PostgresConnection) async throws
+    /// The same for many media at once (an import), in as few statements as the scheduler can.
+    func scheduleProcessing(_ requests: [ProcessingRequest], on connection: PostgresConnection) async throws
+}
+
+extension ProcessingScheduler {
+    public func scheduleProcessing(_ requests: [ProcessingRequest], on connection: PostgresConnection) async throws {
+        for request in requests { try await scheduleProcessing(request, on: connection) }
+    }
 }
 
 /// The facts a worker needs to process one upload.

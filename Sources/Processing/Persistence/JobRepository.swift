@@ -47,6 +47,37 @@ public struct JobRepository: Sendable, ProcessingScheduler {
             on: connection)
     }
 
+    /// Jobs and outbox messages for many media in two statements, in the order given.
+    public func scheduleProcessing(_ requests: [ProcessingRequest], on connection: PostgresConnection) async throws {
+        guard !requests.isEmpty else { return }
+        let jobIDs = requests.map { _ in UUID() }
+        try await connection.query(
+            """
+            INSERT INTO processing.jobs (id, media_id, owner_id, object_key, mime_type, max_attempts, processed_key,
+                                         compatibility_key, thumbnail_key, preview_key)
+            SELECT j.id, j.media_id, j.owner_id, j.object_key, j.mime_type, \(maxAttempts), j.processed_key,
+                   j.compatibility_key, j.thumbnail_key, j.preview_key
+            FROM unnest(\(jobIDs)::uuid[], \(requests.map(\.mediaID))::uuid[], \(requests.map(\.ownerID))::uuid[],
+                        \(requests.map(\.objectKey))::text[], \(requests.map(\.mimeType))::text[],
+                        \(requests.map(\.outputs.processed))::text[], \(requests.map(\.outputs.compatibility))::text[],
+                        \(requests.map(\.outputs.thumbnail))::text[], \(requests.map(\.outputs.preview))::text[])
+                 AS j (id, media_id, owner_id, object_key, mime_type, processed_key, compatibility_key, thumbnail_key,
+                       preview_key)
+            """, logger: database.logger)
+        let payloads = zip(jobIDs, requests).map { jobID, request in
+            String(
+                decoding: JobMessage(
+                    jobID: jobID, mediaID: request.mediaID, objectKey: request.objectKey, outputs: request.outputs
+                ).encoded(), as: UTF8.self)
+        }
+        try await connection.query(
+            """
+            INSERT INTO processing.outbox (topic, payload)
+            SELECT \(ProcessingTopic.mediaUploaded), p::jsonb FROM unnest(\(payloads)::text[]) WITH ORDINALITY AS u (p, n)
+            ORDER BY n
+            """, logger: database.logger)
+    }
+
     /// The job's outbox row: the relay publishes it to NSQ after this transaction commits.
     func enqueueMessage(_ message: JobMessage, on connection: PostgresConnection) async throws {
         let payload = String(decoding: message.encoded(), as: UTF8.self)
