@@ -107,6 +107,8 @@ struct OriginalSource: Sendable {
                 """, logger: logger)
             var columns: Set<String> = []
             for try await column in rows.decode(String.self) { columns.insert(column) }
+            // The jobs are only counted: a database without them (one holding the other services' tables) is fine.
+            if columns.isEmpty && !table.service.isRequired { continue }
             if let problem = table.problem(foundColumns: columns.isEmpty ? nil : columns, databaseName: name) {
                 problems.append(problem)
             }
@@ -212,6 +214,8 @@ struct OriginalSource: Sendable {
     /// The original's jobs by state, for the summary.
     func jobCounts() async throws -> [String: Int] {
         guard let client = client(.processing) else { return [:] }
+        let exists = try await client.query("SELECT to_regclass('public.processing_jobs') IS NOT NULL", logger: logger)
+        for try await present in exists.decode(Bool.self) where !present { return [:] }
         let rows = try await client.query(
             "SELECT COALESCE(status::text, ''), count(*)::int8 FROM public.processing_jobs GROUP BY 1",
             logger: logger)
