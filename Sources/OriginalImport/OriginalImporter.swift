@@ -69,7 +69,7 @@ public struct OriginalImporter: Sendable {
         let started = ContinuousClock.now
         let summary = try await OriginalSource.withSource(sources, logger: logger, timeout: options.connectTimeout) { source in
             try await source.validateSchema()
-            var run = ImportRun(
+            let run = ImportRun(
                 source: source, targets: targets, options: options, ledger: ImportLedger(logger: logger),
                 progress: progress, logger: logger)
             try await run.execute()
@@ -82,8 +82,8 @@ public struct OriginalImporter: Sendable {
     }
 }
 
-/// One import's state as it goes through the phases.
-private struct ImportRun {
+/// One import's state as it goes through the phases (one task owns it from start to end).
+private final class ImportRun {
     let source: OriginalSource
     let targets: ImportTargets
     let options: ImportOptions
@@ -104,7 +104,38 @@ private struct ImportRun {
 
     var batchSize: Int { max(1, options.batchSize) }
 
-    mutating func execute() async throws {
+    init(
+        source: OriginalSource, targets: ImportTargets, options: ImportOptions, ledger: ImportLedger,
+        progress: @escaping @Sendable (ImportProgress) -> Void, logger: Logger
+    ) {
+        self.source = source
+        self.targets = targets
+        self.options = options
+        self.ledger = ledger
+        self.progress = progress
+        self.logger = logger
+    }
+
+    /// Walks one of the original's tables in keyset order, a batch at a time, with progress after each batch.
+    func eachBatch<Row, Cursor>(
+        _ phase: ImportPhase, of table: OriginalTable, fetch: (Cursor?, Int) async throws -> [Row],
+        cursor: (Row) -> Cursor, _ body: ([Row]) async throws -> Void
+    ) async throws {
+        let total = try await source.count(table)
+        progress(ImportProgress(phase: phase, done: 0, total: total))
+        var position: Cursor?
+        var done = 0
+        while true {
+            let rows = try await fetch(position, batchSize)
+            guard let last = rows.last else { return }
+            position = cursor(last)
+            try await body(rows)
+            done += rows.count
+            progress(ImportProgress(phase: phase, done: done, total: total))
+        }
+    }
+
+    func execute() async throws {
         summary.dryRun = options.dryRun
         if options.dryRun {
             targetIsMigrated = try await targets.database.client.withConnection { connection in
@@ -131,16 +162,8 @@ private struct ImportRun {
 
     // MARK: Phases
 
-    mutating func importUsers() async throws {
-        let total = try await source.count(.users)
-        progress(ImportProgress(phase: .users, done: 0, total: total))
-        var cursor: Int64?
-        var done = 0
-        while true {
-            let rows = try await source.users(after: cursor, limit: batchSize)
-            guard let last = rows.last else { break }
-            cursor = last.id
-            done += rows.count
+    func importUsers() async throws {
+        try await eachBatch(.users, of: .users, fetch: source.users(after:limit:), cursor: \.id) { rows in
             var batch: [OriginalUser] = []
             for row in rows {
                 switch OriginalRecordRules.user(row) {
@@ -153,10 +176,10 @@ private struct ImportRun {
                 let existing = try await peek(empty: [:]) { connection in
                     try await targets.users.existingAccounts(discordIDs: batch.map(\.discordID), on: connection)
                 }
-                var accounts = existing
-                for user in batch where accounts[user.discordID] == nil { accounts[user.discordID] = UUID() }
+                var known = existing
+                for user in batch where known[user.discordID] == nil { known[user.discordID] = UUID() }
                 adoption = UserAdoption(
-                    accounts: accounts, created: Set(batch.map(\.discordID)).subtracting(existing.keys))
+                    accounts: known, created: Set(batch.map(\.discordID)).subtracting(existing.keys))
             } else {
                 adoption = try await targets.database.transaction { connection in
                     try await targets.users.adoptUsers(batch, on: connection)
@@ -166,20 +189,11 @@ private struct ImportRun {
                 accounts[user.originalID] = adoption.accounts[user.discordID]
                 if adoption.created.contains(user.discordID) { summary.users.imported += 1 } else { summary.users.skipped += 1 }
             }
-            progress(ImportProgress(phase: .users, done: done, total: total))
         }
     }
 
-    mutating func importMedia() async throws {
-        let total = try await source.count(.media)
-        progress(ImportProgress(phase: .media, done: 0, total: total))
-        var cursor: UUID?
-        var done = 0
-        while true {
-            let rows = try await source.media(after: cursor, limit: batchSize)
-            guard let last = rows.last else { break }
-            cursor = last.id
-            done += rows.count
+    func importMedia() async throws {
+        try await eachBatch(.media, of: .media, fetch: source.media(after:limit:), cursor: \.id) { rows in
             var candidates: [OriginalMediaItem] = []
             for row in rows {
                 switch OriginalRecordRules.media(row, owner: row.ownerID.flatMap { accounts[$0] }, now: now) {
@@ -238,20 +252,11 @@ private struct ImportRun {
                 case .processing, .failed: break
                 }
             }
-            progress(ImportProgress(phase: .media, done: done, total: total))
         }
     }
 
-    mutating func importTags() async throws {
-        let total = try await source.count(.mediaTags)
-        progress(ImportProgress(phase: .tags, done: 0, total: total))
-        var cursor: (UUID, Int64)?
-        var done = 0
-        while true {
-            let rows = try await source.taggings(after: cursor, limit: batchSize)
-            guard let last = rows.last else { break }
-            cursor = (last.mediaID, last.tagID)
-            done += rows.count
+    func importTags() async throws {
+        try await eachBatch(.tags, of: .mediaTags, fetch: source.taggings(after:limit:), cursor: { ($0.mediaID, $0.tagID) }) { rows in
             var candidates: [(id: String, tagging: OriginalTagging)] = []
             for row in rows {
                 switch OriginalRecordRules.tagging(row) {
@@ -285,20 +290,11 @@ private struct ImportRun {
                     refuse(.init(reason: "tag \(String(reflecting: tag)): \(reason)"), in: \.tags)
                 }
             }
-            progress(ImportProgress(phase: .tags, done: done, total: total))
         }
     }
 
-    mutating func importCollections() async throws {
-        let total = try await source.count(.collections)
-        progress(ImportProgress(phase: .collections, done: 0, total: total))
-        var cursor: UUID?
-        var done = 0
-        while true {
-            let rows = try await source.collections(after: cursor, limit: batchSize)
-            guard let last = rows.last else { break }
-            cursor = last.id
-            done += rows.count
+    func importCollections() async throws {
+        try await eachBatch(.collections, of: .collections, fetch: source.collections(after:limit:), cursor: \.id) { rows in
             var candidates: [OriginalCollection] = []
             for row in rows {
                 switch OriginalRecordRules.collection(row, owner: row.ownerID.flatMap { accounts[$0] }, now: now) {
@@ -336,20 +332,11 @@ private struct ImportRun {
                     .init(reason: "collection \(collection.id.lowercasedString): the id or share token is already used here"),
                     in: \.collections)
             }
-            progress(ImportProgress(phase: .collections, done: done, total: total))
         }
     }
 
-    mutating func importCollectionItems() async throws {
-        let total = try await source.count(.collectionItems)
-        progress(ImportProgress(phase: .collectionItems, done: 0, total: total))
-        var cursor: (UUID, UUID)?
-        var done = 0
-        while true {
-            let rows = try await source.collectionItems(after: cursor, limit: batchSize)
-            guard let last = rows.last else { break }
-            cursor = (last.collectionID, last.mediaID)
-            done += rows.count
+    func importCollectionItems() async throws {
+        try await eachBatch(.collectionItems, of: .collectionItems, fetch: source.collectionItems(after:limit:), cursor: { ($0.collectionID, $0.mediaID) }) { rows in
             let candidates = rows.map { row in
                 (id: "\(row.collectionID.lowercasedString)/\(row.mediaID.lowercasedString)",
                  item: OriginalRecordRules.item(row, now: now))
@@ -382,11 +369,10 @@ private struct ImportRun {
                 summary.collectionItems.imported += added
                 summary.collectionItems.skipped += alreadyImported
             }
-            progress(ImportProgress(phase: .collectionItems, done: done, total: total))
         }
     }
 
-    mutating func recomputeUsage() async throws {
+    func recomputeUsage() async throws {
         let owners = Array(touchedOwners)
         var done = 0
         for start in stride(from: 0, to: owners.count, by: batchSize) {
@@ -404,13 +390,7 @@ private struct ImportRun {
     func verifyObjects() async throws -> ImportSummary.Verification {
         guard let store = targets.store else { return ImportSummary.Verification() }
         var verification = ImportSummary.Verification()
-        let total = try await source.count(.media)
-        var cursor: UUID?
-        var done = 0
-        while true {
-            let rows = try await source.media(after: cursor, limit: batchSize)
-            guard let last = rows.last else { break }
-            cursor = last.id
+        try await eachBatch(.verify, of: .media, fetch: source.media(after:limit:), cursor: \.id) { rows in
             let present: Set<UUID>
             if options.dryRun {
                 present = plannedMedia
@@ -441,8 +421,6 @@ private struct ImportRun {
                     verification.sizeMismatches.append("\(key): expected \(expected) bytes, found \(found)")
                 }
             }
-            done += rows.count
-            progress(ImportProgress(phase: .verify, done: done, total: total))
         }
         verification.missing.sort()
         verification.sizeMismatches.sort()
@@ -473,7 +451,7 @@ private struct ImportRun {
         }
     }
 
-    mutating func refuse(_ refusal: OriginalRecordRules.Refusal, in counts: WritableKeyPath<ImportSummary, ImportSummary.Counts>) {
+    func refuse(_ refusal: OriginalRecordRules.Refusal, in counts: WritableKeyPath<ImportSummary, ImportSummary.Counts>) {
         summary[keyPath: counts].problems += 1
         summary.problem(refusal.reason)
         logger.debug("import refused a record", metadata: ["reason": "\(refusal.reason)"])
