@@ -25,7 +25,7 @@ public enum OriginalImportMigrations {
 }
 
 /// The kinds of record the ledger tracks (users are matched by Discord id instead: an account is never duplicated).
-enum LedgerKind: String, Sendable, Codable {
+enum LedgerKind: String, Sendable {
     case media, tagging, collection
     case collectionItem = "collection_item"
 }

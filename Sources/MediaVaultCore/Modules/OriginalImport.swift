@@ -88,16 +88,12 @@ public struct OriginalTagging: Sendable, Equatable {
     }
 }
 
-public struct TagImportOutcome: Sendable, Equatable {
+public struct TagImportOutcome: Sendable {
     public var added = 0
     /// Tags MediaVault's rules refuse (too long, characters outside the allowed set), with the reason.
     public var refused: [(tag: String, reason: String)] = []
 
     public init() {}
-
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.added == rhs.added && lhs.refused.map(\.tag) == rhs.refused.map(\.tag)
-    }
 }
 
 /// Media, tags and storage accounting for the original's items (implemented by Media).
