@@ -97,7 +97,7 @@ public func buildGateway(
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [database.client, HTTPClientService(client: httpClient), media.janitor, relay],
+        services: [database.client, HTTPClientService(client: httpClient), media.janitor, media.counterCheck, relay],
         onServerRunning: { channel in await options.onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
     let runMigrations = options.runMigrations ?? configuration.autoMigrate

@@ -10,6 +10,7 @@ public struct MediaModule: Sendable {
     public let migrations = MediaMigrations.all
     public let repository: MediaRepository
     public let janitor: StorageJanitor
+    public let counterCheck: ListCounterCheck
     let controller: MediaController
 
     public init(
@@ -21,6 +22,9 @@ public struct MediaModule: Sendable {
         janitor = StorageJanitor(
             repository: repository, store: store, interval: janitorInterval,
             abandonedUploadAge: configuration.abandonedUploadAge, startup: startup, logger: logger)
+        counterCheck = ListCounterCheck(
+            repository: repository, interval: configuration.listCounterCheckInterval, registry: registry,
+            startup: startup, logger: logger)
         controller = MediaController(
             configuration: configuration, repository: repository, store: store, scheduler: scheduler,
             janitor: janitor, registry: registry)

@@ -25,9 +25,14 @@ public enum MediaSettings {
         "MAX_TAGS_PER_MEDIA", "Most tags one media item may carry (also the per-request limit)", default: "50",
         component: .gateway)
 
+    public static let listCounterCheckHours = Setting(
+        "LIST_COUNTER_CHECK_HOURS",
+        "How often the per-owner list totals (by status and tag) are compared with exact counts and repaired",
+        default: "6", component: .gateway)
+
     public static let all: [Setting] = [
         maxUploadBytes, allowedMimeTypes, defaultQuotaBytes, uploadURLTTLSeconds, streamURLTTLSeconds,
-        abandonedUploadHours, maxTagsPerMedia, allowScriptable,
+        abandonedUploadHours, maxTagsPerMedia, allowScriptable, listCounterCheckHours,
     ]
 }
 
@@ -42,6 +47,7 @@ public struct MediaConfiguration: Sendable {
     public var streamURLTTL: Duration
     public var abandonedUploadAge: Duration
     public var maxTagsPerMedia: Int
+    public var listCounterCheckInterval: Duration = .seconds(6 * 3600)
 
     public init(
         maxUploadBytes: Int64 = 5 << 30, allowedMimeTypes: [String] = ["image/*", "video/*", "audio/*"],
@@ -70,5 +76,6 @@ public struct MediaConfiguration: Sendable {
         streamURLTTL = .seconds(reader.int(MediaSettings.streamURLTTLSeconds, range: 60...604_800))
         abandonedUploadAge = .seconds(reader.int(MediaSettings.abandonedUploadHours, range: 1...8760) * 3600)
         maxTagsPerMedia = reader.int(MediaSettings.maxTagsPerMedia, range: 1...1000)
+        listCounterCheckInterval = .seconds(reader.int(MediaSettings.listCounterCheckHours, range: 1...720) * 3600)
     }
 }

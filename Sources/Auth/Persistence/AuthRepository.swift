@@ -73,18 +73,11 @@ public struct AuthRepository: Sendable {
         return sessionID
     }
 
-    /// The user of a live (unrevoked, unexpired) session.
+    /// The user of a live (unrevoked, unexpired) session: run on every authenticated request, so prepared.
     public func authenticatedUser(tokenHash: [UInt8]) async throws -> AuthenticatedUser? {
-        let hash = Data(tokenHash)
-        let rows = try await database.client.query(
-            """
-            SELECT s.id, u.id, u.discord_id, u.username
-            FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
-            WHERE s.token_hash = \(hash) AND s.revoked_at IS NULL AND s.expires_at > now()
-            """, logger: database.logger)
-        for try await (sessionID, userID, discordID, username) in rows.decode((UUID, UUID, String, String).self) {
-            return AuthenticatedUser(id: userID, sessionID: sessionID, discordID: discordID, username: username)
-        }
+        let rows = try await database.client.execute(
+            SessionUserStatement(tokenHash: Data(tokenHash)), logger: database.logger)
+        for try await user in rows { return user }
         return nil
     }
 
@@ -92,5 +85,29 @@ public struct AuthRepository: Sendable {
         try await database.client.query(
             "UPDATE auth.sessions SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL",
             logger: database.logger)
+    }
+}
+
+/// The signed-in user behind a session token's hash.
+struct SessionUserStatement: PostgresPreparedStatement {
+    static let name = "auth.session_user"
+    static let sql = """
+        SELECT s.id, u.id, u.discord_id, u.username
+        FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+        """
+    typealias Row = AuthenticatedUser
+
+    let tokenHash: Data
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        try bindings.append(tokenHash)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> AuthenticatedUser {
+        let (sessionID, userID, discordID, username) = try row.decode((UUID, UUID, String, String).self)
+        return AuthenticatedUser(id: userID, sessionID: sessionID, discordID: discordID, username: username)
     }
 }

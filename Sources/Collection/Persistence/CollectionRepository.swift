@@ -89,10 +89,11 @@ public struct CollectionRepository: Sendable {
 
     /// The collection whoever owns it; callers decide who may see it.
     public func find(id: UUID) async throws -> CollectionRecord? {
-        let rows = try await database.client.query(
-            "SELECT \(unescaped: CollectionRecord.columns) FROM collection.collections c WHERE c.id = \(id)",
-            logger: logger)
-        for try await row in rows { return try CollectionRecord(row: row) }
+        for try await collection in try await database.client.execute(
+            CollectionByIDStatement(collectionID: id), logger: logger)
+        {
+            return collection
+        }
         return nil
     }
 
@@ -195,14 +196,11 @@ public struct CollectionRepository: Sendable {
 
     /// Items in display order: manual positions first, then newest added.
     public func items(collectionID: UUID) async throws -> [CollectionItemRecord] {
-        let rows = try await database.client.query(
-            """
-            SELECT media_id, position, added_at FROM collection.items WHERE collection_id = \(collectionID)
-            ORDER BY position ASC NULLS LAST, added_at DESC, media_id
-            """, logger: logger)
         var items: [CollectionItemRecord] = []
-        for try await (mediaID, position, addedAt) in rows.decode((UUID, Int32?, Date).self) {
-            items.append(CollectionItemRecord(mediaID: mediaID, position: position.map(Int.init), addedAt: addedAt))
+        for try await item in try await database.client.execute(
+            CollectionItemsStatement(collectionID: collectionID), logger: logger)
+        {
+            items.append(item)
         }
         return items
     }
@@ -325,25 +323,15 @@ public struct CollectionRepository: Sendable {
     public func resolve(token: String) async throws -> ShareTarget? {
         guard !token.isEmpty, token.utf8.count <= 128 else { return nil }
         let digest = Self.bytes(RandomToken.digest(token))
-        let linkRows = try await database.client.query(
-            """
-            SELECT \(unescaped: ShareLinkRecord.columns), \(unescaped: CollectionRecord.columns)
-            FROM collection.share_links l JOIN collection.collections c ON c.id = l.collection_id
-            WHERE l.token_digest = \(digest)
-            """, logger: logger)
-        for try await row in linkRows {
-            let link = try ShareLinkRecord(row: row)
-            let collection = try CollectionRecord(row: row, offset: ShareLinkRecord.columnCount)
+        for try await (link, collection) in try await database.client.execute(
+            ShareLinkByDigestStatement(digest: digest), logger: logger)
+        {
             guard Self.sameToken(link.token, token) else { return nil }
             return .link(link, collection)
         }
-        let collectionRows = try await database.client.query(
-            """
-            SELECT \(unescaped: CollectionRecord.columns) FROM collection.collections c
-            WHERE c.share_token_digest = \(digest)
-            """, logger: logger)
-        for try await row in collectionRows {
-            let collection = try CollectionRecord(row: row)
+        for try await collection in try await database.client.execute(
+            CollectionByTokenDigestStatement(digest: digest), logger: logger)
+        {
             guard Self.sameToken(collection.shareToken, token) else { return nil }
             return .collectionToken(collection)
         }

@@ -302,17 +302,15 @@ public struct MediaController: Sendable {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> MediaItemResponse {
         let user = try context.requireUser()
-        let media = try await ownedMedia(context.parameters.get("id") ?? "", user: user)
-        guard media.status == .ready, let withRenditions = try await repository.withRenditions([media]).first else {
-            var response = try item(media, withStreamURL: true)
-            response.capture = media.capture
-            response.previewURL = try previewURL(media)
-            return response
-        }
-        var response = try item(withRenditions, withStreamURL: true)
-        response.capture = withRenditions.capture
+        guard let id = UUID(uuidString: context.parameters.get("id") ?? ""),
+            let media = try await repository.detail(mediaID: id, ownerID: user.id)
+        else { throw AppError.notFound("media not found") }
+        var response = try item(media, withStreamURL: true)
+        response.capture = media.capture
         response.previewURL = try previewURL(media)
-        response.renditions = try withRenditions.renditions.map { rendition in
+        // Renditions of an item being processed again are the previous run's; they show once it is ready.
+        guard media.status == .ready else { return response }
+        response.renditions = try media.renditions.map { rendition in
             RenditionResponse(
                 rendition,
                 url: try store.presignedGetURL(

@@ -114,5 +114,148 @@ public enum MediaMigrations {
                 """,
                 "CREATE INDEX items_owner_taken_idx ON media.items (owner_id, taken_at DESC NULLS LAST, id DESC)",
             ]),
+        // List totals that do not grow with the library: per-owner counts by status and by tag, kept by statement
+        // triggers in the transaction of every change (uploads, confirmations, processing, tag edits, deletions,
+        // imports, sweeps), so no code path can forget them. Transition tables make a bulk statement one counter
+        // update per owner, not one per row. Triggers take a shared advisory lock per owner; the periodic check
+        // takes it exclusively, so it recounts an owner while nothing is mid-change.
+        Migration(
+            module: "media", version: 5, name: "list_counters",
+            statements: [
+                """
+                CREATE TABLE media.owner_status_counts (
+                    owner_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+                    status text NOT NULL,
+                    item_count bigint NOT NULL,
+                    PRIMARY KEY (owner_id, status)
+                )
+                """,
+                """
+                CREATE TABLE media.owner_tag_counts (
+                    owner_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+                    tag text NOT NULL,
+                    item_count bigint NOT NULL,
+                    PRIMARY KEY (owner_id, tag)
+                )
+                """,
+                """
+                CREATE FUNCTION media.counter_lock_key(owner uuid) RETURNS bigint
+                    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                    AS $$ SELECT hashtextextended('media.counters:' || owner::text, 0) $$
+                """,
+                // Owners in a fixed order, so two bulk statements never wait on each other's counters crosswise.
+                """
+                CREATE FUNCTION media.count_items_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                        FROM (SELECT DISTINCT owner_id FROM new_items ORDER BY owner_id) owners;
+                    INSERT INTO media.owner_status_counts AS c (owner_id, status, item_count)
+                        SELECT owner_id, status, count(*) FROM new_items GROUP BY owner_id, status
+                        ORDER BY owner_id, status
+                    ON CONFLICT (owner_id, status) DO UPDATE SET item_count = c.item_count + EXCLUDED.item_count;
+                    RETURN NULL;
+                END $$
+                """,
+                // Decrements only update: when a user is deleted their counter rows may already be gone.
+                """
+                CREATE FUNCTION media.count_items_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                        FROM (SELECT DISTINCT owner_id FROM old_items ORDER BY owner_id) owners;
+                    UPDATE media.owner_status_counts c SET item_count = c.item_count - d.n
+                        FROM (SELECT owner_id, status, count(*) AS n FROM old_items GROUP BY owner_id, status) d
+                        WHERE c.owner_id = d.owner_id AND c.status = d.status;
+                    RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE FUNCTION media.count_items_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NOT EXISTS (
+                        SELECT 1 FROM old_items o JOIN new_items n ON n.id = o.id WHERE n.status <> o.status
+                    ) THEN
+                        RETURN NULL;
+                    END IF;
+                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                        FROM (SELECT DISTINCT owner_id FROM new_items ORDER BY owner_id) owners;
+                    UPDATE media.owner_status_counts c SET item_count = c.item_count - d.n
+                        FROM (SELECT o.owner_id, o.status, count(*) AS n
+                              FROM old_items o JOIN new_items n ON n.id = o.id WHERE n.status <> o.status
+                              GROUP BY o.owner_id, o.status) d
+                        WHERE c.owner_id = d.owner_id AND c.status = d.status;
+                    INSERT INTO media.owner_status_counts AS c (owner_id, status, item_count)
+                        SELECT n.owner_id, n.status, count(*)
+                        FROM old_items o JOIN new_items n ON n.id = o.id WHERE n.status <> o.status
+                        GROUP BY n.owner_id, n.status ORDER BY n.owner_id, n.status
+                    ON CONFLICT (owner_id, status) DO UPDATE SET item_count = c.item_count + EXCLUDED.item_count;
+                    RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE FUNCTION media.count_tags_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                        FROM (SELECT DISTINCT owner_id FROM new_tags ORDER BY owner_id) owners;
+                    INSERT INTO media.owner_tag_counts AS c (owner_id, tag, item_count)
+                        SELECT owner_id, tag, count(*) FROM new_tags GROUP BY owner_id, tag ORDER BY owner_id, tag
+                    ON CONFLICT (owner_id, tag) DO UPDATE SET item_count = c.item_count + EXCLUDED.item_count;
+                    RETURN NULL;
+                END $$
+                """,
+                // A tag nobody carries any more leaves no row behind.
+                """
+                CREATE FUNCTION media.count_tags_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                        FROM (SELECT DISTINCT owner_id FROM old_tags ORDER BY owner_id) owners;
+                    UPDATE media.owner_tag_counts c SET item_count = c.item_count - d.n
+                        FROM (SELECT owner_id, tag, count(*) AS n FROM old_tags GROUP BY owner_id, tag) d
+                        WHERE c.owner_id = d.owner_id AND c.tag = d.tag;
+                    DELETE FROM media.owner_tag_counts c USING (SELECT DISTINCT owner_id, tag FROM old_tags) d
+                        WHERE c.owner_id = d.owner_id AND c.tag = d.tag AND c.item_count <= 0;
+                    RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER items_counted_on_insert AFTER INSERT ON media.items
+                    REFERENCING NEW TABLE AS new_items FOR EACH STATEMENT EXECUTE FUNCTION media.count_items_inserted()
+                """,
+                """
+                CREATE TRIGGER items_counted_on_delete AFTER DELETE ON media.items
+                    REFERENCING OLD TABLE AS old_items FOR EACH STATEMENT EXECUTE FUNCTION media.count_items_deleted()
+                """,
+                """
+                CREATE TRIGGER items_counted_on_update AFTER UPDATE ON media.items
+                    REFERENCING OLD TABLE AS old_items NEW TABLE AS new_items
+                    FOR EACH STATEMENT EXECUTE FUNCTION media.count_items_updated()
+                """,
+                """
+                CREATE TRIGGER tags_counted_on_insert AFTER INSERT ON media.tags
+                    REFERENCING NEW TABLE AS new_tags FOR EACH STATEMENT EXECUTE FUNCTION media.count_tags_inserted()
+                """,
+                """
+                CREATE TRIGGER tags_counted_on_delete AFTER DELETE ON media.tags
+                    REFERENCING OLD TABLE AS old_tags FOR EACH STATEMENT EXECUTE FUNCTION media.count_tags_deleted()
+                """,
+                // Tags are never rewritten in place; refusing it keeps the tag counters from silently drifting.
+                """
+                CREATE FUNCTION media.refuse_tag_update() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'media.tags rows are not updated in place; delete and insert instead';
+                END $$
+                """,
+                """
+                CREATE TRIGGER tags_not_updated BEFORE UPDATE ON media.tags
+                    FOR EACH STATEMENT EXECUTE FUNCTION media.refuse_tag_update()
+                """,
+                """
+                INSERT INTO media.owner_status_counts (owner_id, status, item_count)
+                    SELECT owner_id, status, count(*) FROM media.items GROUP BY owner_id, status
+                """,
+                """
+                INSERT INTO media.owner_tag_counts (owner_id, tag, item_count)
+                    SELECT owner_id, tag, count(*) FROM media.tags GROUP BY owner_id, tag
+                """,
+            ]),
     ]
 }

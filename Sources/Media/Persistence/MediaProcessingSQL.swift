@@ -96,18 +96,6 @@ struct MediaProcessingSQL: MediaProcessingLedger {
 enum RenditionSQL {
     static let columns = "media_id, kind, object_key, mime_type, video_codec, width, height, bit_rate, size_bytes, is_hdr"
 
-    /// Renditions of `ids`, best first within each media.
-    static func renditions(of ids: [UUID], on client: PostgresClient, logger: Logger) async throws
-        -> [UUID: [MediaRendition]]
-    {
-        guard !ids.isEmpty else { return [:] }
-        let rows = try await client.query(
-            "SELECT \(unescaped: columns) FROM media.renditions WHERE media_id = ANY(\(ids))", logger: logger)
-        var byMedia: [UUID: [MediaRendition]] = [:]
-        for (mediaID, rendition) in try await decode(rows) { byMedia[mediaID, default: []].append(rendition) }
-        return byMedia.mapValues { $0.sorted { $0.kind.preference < $1.kind.preference } }
-    }
-
     /// Removes the media's rendition rows, returning what they were.
     static func remove(mediaID: UUID, on connection: PostgresConnection, logger: Logger) async throws
         -> [MediaRendition]

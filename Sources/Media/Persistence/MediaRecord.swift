@@ -38,6 +38,9 @@ public struct MediaRecord: Sendable, Equatable {
         i.taken_at, i.taken_at_source, i.latitude, i.longitude, i.altitude, i.capture_details::text, i.preview_key
         """
 
+    /// How many cells `columns` makes; a statement may select more after them.
+    static let columnCount = 26
+
     init(row: PostgresRow) throws {
         let cells = row.makeRandomAccess()
         id = try cells[0].decode(UUID.self)

@@ -40,6 +40,7 @@ public struct MediaListQuery: Sendable {
     }
 
     var isUnfiltered: Bool { status == nil && tags.isEmpty && search == nil && takenAfter == nil && takenBefore == nil }
+
 }
 
 /// SQL of the Media module. Every read and write is scoped by owner.
@@ -124,12 +125,17 @@ public struct MediaRepository: Sendable {
     }
 
     public func find(mediaID: UUID, ownerID: UUID) async throws -> MediaRecord? {
-        let rows = try await database.client.query(
-            """
-            SELECT \(unescaped: MediaRecord.columns) FROM media.items i
-            WHERE i.id = \(mediaID) AND i.owner_id = \(ownerID)
-            """, logger: logger)
-        for try await row in rows { return try MediaRecord(row: row) }
+        let rows = try await database.client.execute(
+            MediaByIDStatement(mediaID: mediaID, ownerID: ownerID), logger: logger)
+        for try await record in rows { return record }
+        return nil
+    }
+
+    /// The owner's media with its renditions, in one round trip.
+    public func detail(mediaID: UUID, ownerID: UUID) async throws -> MediaRecord? {
+        let rows = try await database.client.execute(
+            MediaDetailStatement(mediaID: mediaID, ownerID: ownerID), logger: logger)
+        for try await record in rows { return record }
         return nil
     }
 
@@ -171,11 +177,16 @@ public struct MediaRepository: Sendable {
 
     /// The records with their renditions, in one more round trip.
     func withRenditions(_ records: [MediaRecord]) async throws -> [MediaRecord] {
-        let renditions = try await RenditionSQL.renditions(
-            of: records.map(\.id), on: database.client, logger: logger)
+        guard !records.isEmpty else { return records }
+        var renditions: [UUID: [MediaRendition]] = [:]
+        for try await (mediaID, rendition) in try await database.client.execute(
+            RenditionsOfMediaStatement(mediaIDs: records.map(\.id)), logger: logger)
+        {
+            renditions[mediaID, default: []].append(rendition)
+        }
         return records.map { record in
             var record = record
-            record.renditions = renditions[record.id] ?? []
+            record.renditions = (renditions[record.id] ?? []).sorted { $0.kind.preference < $1.kind.preference }
             return record
         }
     }
@@ -296,46 +307,87 @@ public struct MediaRepository: Sendable {
     // MARK: Listing
 
     /// One page of the user's media, tags included, in one round trip, plus the total for the filters.
+    ///
+    /// The total comes from Media's per-owner counters when one answers the filters (none, one status, one tag), so
+    /// it costs the same for ten items and a million; other combinations count exactly, over the owner's rows only.
     public func list(ownerID: UUID, query: MediaListQuery) async throws -> (items: [MediaRecord], total: Int) {
-        let status = query.status?.rawValue
-        let tags: [String]? = query.tags.isEmpty ? nil : query.tags
-        let pattern = query.search.map { "%" + Self.escapeLike($0.lowercased()) + "%" }
         let offset = (query.page - 1) * query.pageSize
-        // `$n IS NULL` branches fold away: PostgresNIO's unnamed statements are planned with their values.
-        let filter: PostgresQuery = """
-            i.owner_id = \(ownerID)
-            AND (\(status)::text IS NULL OR i.status = \(status))
-            AND (\(pattern)::text IS NULL OR lower(i.title || ' ' || i.original_filename) LIKE \(pattern))
-            AND (\(query.takenAfter)::timestamptz IS NULL OR i.taken_at >= \(query.takenAfter))
-            AND (\(query.takenBefore)::timestamptz IS NULL OR i.taken_at < \(query.takenBefore))
-            AND (\(tags)::text[] IS NULL OR i.id IN (
-                SELECT t.media_id FROM media.tags t WHERE t.owner_id = \(ownerID) AND t.tag = ANY(\(tags))
-                GROUP BY t.media_id HAVING count(*) = \(query.tags.count)))
-            """
-        var items: [MediaRecord] = []
-        let rows = try await database.client.query(
-            Self.compose(
-                "SELECT \(MediaRecord.columns) FROM media.items i WHERE ", filter,
-                " ORDER BY \(query.sort.orderBy) LIMIT \(query.pageSize) OFFSET \(offset)"),
-            logger: logger)
-        for try await row in rows { items.append(try MediaRecord(row: row)) }
-
-        let total: Int
+        let items: [MediaRecord]
         if query.isUnfiltered {
-            // Maintained on every insert and delete, so the common case needs no count over the user's rows.
-            let counted = try await database.client.query(
-                "SELECT item_count FROM media.user_storage WHERE user_id = \(ownerID)", logger: logger)
-            var value = 0
-            for try await count in counted.decode(Int.self) { value = count }
-            total = value
+            items = try await query.sort.unfilteredPage(
+                ownerID: ownerID, limit: query.pageSize, offset: offset, on: database.client, logger: logger)
         } else {
-            let counted = try await database.client.query(
-                Self.compose("SELECT count(*)::int8 FROM media.items i WHERE ", filter, ""), logger: logger)
-            var value = 0
-            for try await count in counted.decode(Int.self) { value = count }
-            total = value
+            // Filtered pages stay unnamed statements on purpose: PostgreSQL plans them with their values, and a
+            // rare status or tag needs another plan than a common one (a generic plan would pick one for both).
+            let filter = Self.filter(ownerID: ownerID, query: query)
+            var records: [MediaRecord] = []
+            let rows = try await database.client.query(
+                Self.compose(
+                    "SELECT \(MediaRecord.columns) FROM media.items i WHERE ", filter,
+                    " ORDER BY \(query.sort.orderBy) LIMIT \(query.pageSize) OFFSET \(offset)"),
+                logger: logger)
+            for try await row in rows { records.append(try MediaRecord(row: row)) }
+            items = records
         }
+        if let counted = try await countedTotal(ownerID: ownerID, query: query) { return (items, counted) }
+        let counted = try await database.client.query(
+            Self.compose("SELECT count(*)::int8 FROM media.items i WHERE ", Self.filter(ownerID: ownerID, query: query), ""),
+            logger: logger)
+        var total = 0
+        for try await count in counted.decode(Int.self) { total = count }
         return (items, total)
+    }
+
+    /// The total from a counter, or `nil` when the filters need an exact count.
+    func countedTotal(ownerID: UUID, query: MediaListQuery) async throws -> Int? {
+        let rows: AsyncThrowingMapSequence<PostgresRowSequence, Int>
+        switch (query.status, query.tags, query.search, query.takenAfter, query.takenBefore) {
+        case (nil, [], nil, nil, nil):
+            rows = try await database.client.execute(OwnerItemTotalStatement(ownerID: ownerID), logger: logger)
+        case (let status?, [], nil, nil, nil):
+            rows = try await database.client.execute(
+                OwnerStatusTotalStatement(ownerID: ownerID, status: status), logger: logger)
+        case (nil, let tags, nil, nil, nil) where tags.count == 1:
+            rows = try await database.client.execute(
+                OwnerTagTotalStatement(ownerID: ownerID, tag: tags[0]), logger: logger)
+        default:
+            return nil
+        }
+        var total = 0
+        for try await count in rows { total = count }
+        return total
+    }
+
+    /// The list's filters as SQL over `media.items i`: only the filters present, so each combination is one fixed
+    /// statement shape, and every one starts at the owner.
+    static func filter(ownerID: UUID, query: MediaListQuery) -> PostgresQuery {
+        var filter = FilterBuilder()
+        filter.add("i.owner_id = ", ownerID)
+        if let status = query.status { filter.add(" AND i.status = ", status.rawValue) }
+        if let search = query.search {
+            filter.add(
+                " AND lower(i.title || ' ' || i.original_filename) LIKE ",
+                "%" + escapeLike(search.lowercased()) + "%")
+        }
+        if let after = query.takenAfter { filter.add(" AND i.taken_at >= ", after) }
+        if let before = query.takenBefore { filter.add(" AND i.taken_at < ", before) }
+        for tag in query.tags {
+            filter.add(" AND EXISTS (SELECT 1 FROM media.tags t WHERE t.media_id = i.id AND t.tag = ", tag, ")")
+        }
+        return PostgresQuery(unsafeSQL: filter.sql, binds: filter.bindings)
+    }
+
+    /// SQL text with numbered placeholders and their values, appended together.
+    struct FilterBuilder {
+        var sql = ""
+        var bindings = PostgresBindings()
+        private var count = 0
+
+        mutating func add<Value: PostgresNonThrowingEncodable>(_ text: String, _ value: Value, _ after: String = "") {
+            count += 1
+            sql += text + "$\(count)" + after
+            bindings.append(value)
+        }
     }
 
     /// Wraps a filter query with fixed SQL text before and after, keeping its bindings.

@@ -90,17 +90,10 @@ public struct JobRepository: Sendable, ProcessingScheduler {
 
     /// The newest job of a media, if the user owns it.
     public func latestJob(mediaID: UUID, ownerID: UUID) async throws -> JobStatusRecord? {
-        let rows = try await database.client.query(
-            """
-            SELECT id, media_id, status, attempts, max_attempts, progress::float8, error_message, updated_at
-            FROM processing.jobs
-            WHERE media_id = \(mediaID) AND owner_id = \(ownerID)
-            ORDER BY created_at DESC LIMIT 1
-            """, logger: database.logger)
-        for try await row in rows.decode((UUID, UUID, JobStatus, Int, Int, Double, String?, Date).self) {
-            return JobStatusRecord(
-                jobID: row.0, mediaID: row.1, status: row.2, attempts: row.3, maxAttempts: row.4, progress: row.5,
-                errorMessage: row.6, updatedAt: row.7)
+        for try await job in try await database.client.execute(
+            LatestJobStatement(mediaID: mediaID, ownerID: ownerID), logger: database.logger)
+        {
+            return job
         }
         return nil
     }
@@ -146,54 +139,33 @@ extension JobRepository {
         attempts, max_attempts, worker_id
         """
 
-    static func claimed(_ rows: PostgresRowSequence) async throws -> ClaimedJob? {
-        for try await row in rows.decode(
-            (UUID, UUID, UUID, String, String, String, String, String, String, Int, Int, String).self)
-        {
-            return ClaimedJob(
-                id: row.0, mediaID: row.1, ownerID: row.2, objectKey: row.3, mimeType: row.4,
-                outputs: ProcessingOutputKeys(processed: row.5, compatibility: row.6, thumbnail: row.7, preview: row.8),
-                attempt: row.9, maxAttempts: row.10, workerID: row.11)
-        }
-        return nil
-    }
-
     /// Claims a specific job (NSQ delivery). `nil` when it is done, failed, or already being worked on: a duplicate.
     public func claim(jobID: UUID, workerID: String, on connection: PostgresConnection) async throws -> ClaimedJob? {
-        let rows = try await connection.query(
-            """
-            UPDATE processing.jobs SET status = \(JobStatus.processing), attempts = attempts + 1,
-                worker_id = \(workerID), heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
-            WHERE id = \(jobID) AND status = \(JobStatus.queued)
-            RETURNING \(unescaped: Self.claimedColumns)
-            """, logger: database.logger)
-        return try await Self.claimed(rows)
+        for try await job in try await connection.execute(
+            ClaimJobStatement(jobID: jobID, workerID: workerID), logger: database.logger)
+        {
+            return job
+        }
+        return nil
     }
 
     /// Claims the next due job (PostgreSQL queue); concurrent workers skip each other's rows. The status literal in
     /// the inner query stays literal so the planner can use the partial index on queued jobs.
     public func claimNext(workerID: String, on connection: PostgresConnection) async throws -> ClaimedJob? {
-        let rows = try await connection.query(
-            """
-            UPDATE processing.jobs SET status = \(JobStatus.processing), attempts = attempts + 1,
-                worker_id = \(workerID), heartbeat_at = now(), started_at = now(), updated_at = now(), progress = 0
-            WHERE id = (
-                SELECT id FROM processing.jobs WHERE status = 'queued' AND available_at <= now()
-                ORDER BY available_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING \(unescaped: Self.claimedColumns)
-            """, logger: database.logger)
-        return try await Self.claimed(rows)
+        for try await job in try await connection.execute(ClaimNextJobStatement(workerID: workerID), logger: database.logger)
+        {
+            return job
+        }
+        return nil
     }
 
     /// Records liveness and progress; `false` when the job is no longer this worker's (reaped meanwhile).
     public func heartbeat(jobID: UUID, workerID: String, progress: Double) async throws -> Bool {
-        let rows = try await database.client.query(
-            """
-            UPDATE processing.jobs SET heartbeat_at = now(), progress = \(Float(progress)), updated_at = now()
-            WHERE id = \(jobID) AND worker_id = \(workerID) AND status = \(JobStatus.processing)
-            RETURNING id
-            """, logger: database.logger)
-        for try await _ in rows { return true }
+        for try await _ in try await database.client.execute(
+            JobHeartbeatStatement(jobID: jobID, workerID: workerID, progress: Float(progress)), logger: database.logger)
+        {
+            return true
+        }
         return false
     }
 
