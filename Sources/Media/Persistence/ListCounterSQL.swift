@@ -17,8 +17,8 @@ extension MediaRepository {
     }
 
     /// Recounts one owner and repairs every counter that is off; returns how many were, or `nil` when a change of
-    /// the owner's media was in flight (the counters triggers hold the owner's lock shared; this takes it alone,
-    /// so the exact counts and the counters are read at one consistent moment).
+    /// the owner's media was in flight (the counter triggers hold the owner's lock until their transaction ends;
+    /// holding it here means the exact counts and the counters are read at one consistent moment).
     public func recheckCounters(ownerID: UUID) async throws -> Int? {
         try await database.transaction { connection -> Int? in
             let locked = try await connection.query(

@@ -117,8 +117,11 @@ public enum MediaMigrations {
         // List totals that do not grow with the library: per-owner counts by status and by tag, kept by statement
         // triggers in the transaction of every change (uploads, confirmations, processing, tag edits, deletions,
         // imports, sweeps), so no code path can forget them. Transition tables make a bulk statement one counter
-        // update per owner, not one per row. Triggers take a shared advisory lock per owner; the periodic check
-        // takes it exclusively, so it recounts an owner while nothing is mid-change.
+        // update per owner, not one per row. Each trigger first takes the owner's advisory lock until commit, so
+        // one transaction at a time changes an owner's counters: two tag edits touching the same tags in opposite
+        // order would otherwise deadlock on the counter rows. It is the last lock any path takes (after the
+        // storage row and the media row), and sign, confirm and delete already queue per owner on the storage row.
+        // The periodic check takes the same lock, so it recounts an owner while nothing is mid-change.
         Migration(
             module: "media", version: 5, name: "list_counters",
             statements: [
@@ -147,7 +150,7 @@ public enum MediaMigrations {
                 """
                 CREATE FUNCTION media.count_items_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                    PERFORM pg_advisory_xact_lock(media.counter_lock_key(owner_id))
                         FROM (SELECT DISTINCT owner_id FROM new_items ORDER BY owner_id) owners;
                     INSERT INTO media.owner_status_counts AS c (owner_id, status, item_count)
                         SELECT owner_id, status, count(*) FROM new_items GROUP BY owner_id, status
@@ -160,7 +163,7 @@ public enum MediaMigrations {
                 """
                 CREATE FUNCTION media.count_items_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                    PERFORM pg_advisory_xact_lock(media.counter_lock_key(owner_id))
                         FROM (SELECT DISTINCT owner_id FROM old_items ORDER BY owner_id) owners;
                     UPDATE media.owner_status_counts c SET item_count = c.item_count - d.n
                         FROM (SELECT owner_id, status, count(*) AS n FROM old_items GROUP BY owner_id, status) d
@@ -176,7 +179,7 @@ public enum MediaMigrations {
                     ) THEN
                         RETURN NULL;
                     END IF;
-                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                    PERFORM pg_advisory_xact_lock(media.counter_lock_key(owner_id))
                         FROM (SELECT DISTINCT owner_id FROM new_items ORDER BY owner_id) owners;
                     UPDATE media.owner_status_counts c SET item_count = c.item_count - d.n
                         FROM (SELECT o.owner_id, o.status, count(*) AS n
@@ -194,7 +197,7 @@ public enum MediaMigrations {
                 """
                 CREATE FUNCTION media.count_tags_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                    PERFORM pg_advisory_xact_lock(media.counter_lock_key(owner_id))
                         FROM (SELECT DISTINCT owner_id FROM new_tags ORDER BY owner_id) owners;
                     INSERT INTO media.owner_tag_counts AS c (owner_id, tag, item_count)
                         SELECT owner_id, tag, count(*) FROM new_tags GROUP BY owner_id, tag ORDER BY owner_id, tag
@@ -206,7 +209,7 @@ public enum MediaMigrations {
                 """
                 CREATE FUNCTION media.count_tags_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    PERFORM pg_advisory_xact_lock_shared(media.counter_lock_key(owner_id))
+                    PERFORM pg_advisory_xact_lock(media.counter_lock_key(owner_id))
                         FROM (SELECT DISTINCT owner_id FROM old_tags ORDER BY owner_id) owners;
                     UPDATE media.owner_tag_counts c SET item_count = c.item_count - d.n
                         FROM (SELECT owner_id, tag, count(*) AS n FROM old_tags GROUP BY owner_id, tag) d
