@@ -1,14 +1,38 @@
+import Foundation
 import Logging
 import NIOCore
 import NSQ
 import NSQTestBroker
 
-/// Publishes N messages to an in-process test broker, once with MPUB batches and once with pipelined PUBs, and
-/// prints the throughput of each. Usage: `NSQPublishBenchmark [messageCount] [bodySize]`.
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
-let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-let messageCount = arguments.first ?? 200_000
-let bodySize = arguments.dropFirst().first ?? 1024
+/// Publishes N messages, once with MPUB batches and once with pipelined PUBs, and prints the throughput of each.
+///
+/// Usage: `NSQPublishBenchmark [messageCount] [bodySize] [--nsqd HOST:PORT] [--nsqd-http HOST:PORT]`.
+/// Without `--nsqd` it publishes to an in-process test broker; with it, to that running nsqd (its TCP port), so the
+/// figures compare with go-nsq's `to_nsq` against the same nsqd. The stored counts are then read from nsqd's HTTP
+/// `/stats` (`--nsqd-http`, by default the same host on port 4151).
+
+var numbers: [Int] = []
+var nsqdAddress: String?
+var nsqdHTTPAddress: String?
+var remaining = CommandLine.arguments.dropFirst()[...]
+while let argument = remaining.popFirst() {
+    switch argument {
+    case "--nsqd": nsqdAddress = remaining.popFirst()
+    case "--nsqd-http": nsqdHTTPAddress = remaining.popFirst()
+    default:
+        guard let number = Int(argument), number > 0 else {
+            print("usage: NSQPublishBenchmark [messageCount] [bodySize] [--nsqd HOST:PORT] [--nsqd-http HOST:PORT]")
+            exit(64)
+        }
+        numbers.append(number)
+    }
+}
+let messageCount = numbers.first ?? 200_000
+let bodySize = numbers.dropFirst().first ?? 1024
 let batchSize = 100
 let batchesInFlight = 8
 let publishesInFlight = 512
@@ -16,9 +40,66 @@ let publishesInFlight = 512
 var logger = Logger(label: "nsq.benchmark")
 logger.logLevel = .error
 
-let broker = try await NSQTestBroker.started(logger: logger)
+/// Where the messages go, and how many a topic holds there afterwards.
+enum Target {
+    case testBroker(NSQTestBroker)
+    case nsqd(tcp: String, http: String)
+
+    var address: String {
+        get async throws {
+            switch self {
+            case .testBroker(let broker): return try await broker.address
+            case .nsqd(let tcp, _): return tcp
+            }
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .testBroker: return "the in-process test broker"
+        case .nsqd(let tcp, _): return "nsqd at \(tcp)"
+        }
+    }
+
+    /// Messages the topic has received; `nil` when nsqd's HTTP API does not answer.
+    func storedCount(topic: String) async -> Int? {
+        switch self {
+        case .testBroker(let broker):
+            return try? await broker.publishedCount(topic: topic)
+        case .nsqd(_, let http):
+            guard let url = URL(string: "http://\(http)/stats?format=json&topic=\(topic)"),
+                let (data, _) = try? await URLSession.shared.data(from: url),
+                let stats = try? JSONDecoder().decode(NSQDStats.self, from: data)
+            else { return nil }
+            return stats.topics.first { $0.topic_name == topic }?.message_count
+        }
+    }
+
+    func stop() async {
+        if case .testBroker(let broker) = self { await target.stop() }
+    }
+}
+
+/// The part of nsqd's `/stats?format=json` read here (nsqd 1.x answers without an envelope).
+struct NSQDStats: Decodable {
+    struct Topic: Decodable {
+        let topic_name: String
+        let message_count: Int
+    }
+    let topics: [Topic]
+}
+
+let target: Target
+if let nsqdAddress {
+    let host = nsqdAddress.split(separator: ":").dropLast().joined(separator: ":")
+    target = .nsqd(tcp: nsqdAddress, http: nsqdHTTPAddress ?? "\(host.isEmpty ? "127.0.0.1" : host):4151")
+} else {
+    target = .testBroker(try await NSQTestBroker.started(logger: logger))
+}
+// A real nsqd keeps topics between runs: this run's topics are its own, so the stored counts are this run's.
+let runSuffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 let producer = NSQProducer(
-    configuration: NSQProducerConfiguration(addresses: [try await broker.address]),
+    configuration: NSQProducerConfiguration(addresses: [try await target.address]),
     logger: logger
 )
 let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: bodySize)
@@ -41,19 +122,19 @@ func measure(count: Int, window: Int, _ operation: @escaping @Sendable (Int) asy
 }
 
 // Warm up the connection and code paths.
-try await producer.publish(topic: "warmup", body: body)
+try await producer.publish(topic: "bench-warmup-\(runSuffix)", body: body)
 
 let batch = Array(repeating: body, count: batchSize)
 let batchesPerSecond = try await measure(count: messageCount / batchSize, window: batchesInFlight) { _ in
-    try await producer.multiPublish(topic: "bench-mpub", bodies: batch)
+    try await producer.multiPublish(topic: "bench-mpub-\(runSuffix)", bodies: batch)
 }
 let mpubRate = batchesPerSecond * Double(batchSize)
-let mpubStored = try await broker.publishedCount(topic: "bench-mpub")
+let mpubStored = await target.storedCount(topic: "bench-mpub-\(runSuffix)")
 
 let pubRate = try await measure(count: messageCount, window: publishesInFlight) { _ in
-    try await producer.publish(topic: "bench-pub", body: body)
+    try await producer.publish(topic: "bench-pub-\(runSuffix)", body: body)
 }
-let pubStored = try await broker.publishedCount(topic: "bench-pub")
+let pubStored = await target.storedCount(topic: "bench-pub-\(runSuffix)")
 
 func format(_ rate: Double) -> String {
     let rounded = Int(rate.rounded())
@@ -61,11 +142,12 @@ func format(_ rate: Double) -> String {
     return "\(rounded) msg/s (\(Int(megabytes.rounded())) MiB/s)"
 }
 
-print("NSQ publish benchmark: \(messageCount) messages of \(bodySize) bytes to the in-process test broker")
+print("NSQ publish benchmark: \(messageCount) messages of \(bodySize) bytes to \(target.name)")
+func stored(_ count: Int?) -> String { count.map(String.init) ?? "not checked (no answer from nsqd's HTTP API)" }
 print(
-    "  MPUB, batches of \(batchSize), \(batchesInFlight) batches in flight: \(format(mpubRate)); stored \(mpubStored)"
+    "  MPUB, batches of \(batchSize), \(batchesInFlight) batches in flight: \(format(mpubRate)); stored \(stored(mpubStored))"
 )
-print("  PUB, pipelined, \(publishesInFlight) in flight:                 \(format(pubRate)); stored \(pubStored)")
+print("  PUB, pipelined, \(publishesInFlight) in flight:                 \(format(pubRate)); stored \(stored(pubStored))")
 
 await producer.close()
-await broker.stop()
+await target.stop()

@@ -248,6 +248,48 @@ struct FileSystemObjectTests {
         await #expect(throws: ObjectStorageError.objectNotFound) { try await fixture.store.read(key) }
     }
 
+    @Test("a large upload in thousands of uneven chunks is written whole, in order, with the right ETag")
+    func largeUploadInManySmallChunks() async throws {
+        let fixture = try await FileSystemFixture()
+        defer { fixture.directory.remove() }
+        let key = try ObjectKey("videos/long.mp4")
+        // 9 MiB in chunks of 1 to 3,000 bytes: more chunks per batch than one writev call takes, and batches of
+        // 4 MiB that end mid-chunk.
+        let bytes = TestBytes.make(count: 9 << 20)
+        var chunks: [[UInt8]] = []
+        var offset = 0
+        var size = 1
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + size)
+            chunks.append(Array(bytes[offset..<end]))
+            offset = end
+            size = size % 3000 + 7
+        }
+        #expect(chunks.count > 4096)
+        let written = try await fixture.store.writeObject(
+            ChunkSequence(chunks), to: key, contentType: "video/mp4", maximumSize: 1 << 30)
+        #expect(written.size == Int64(bytes.count))
+        #expect(written.etag == TestBytes.md5Hex(bytes))
+        #expect(try await fixture.store.read(key).body.collectBytes() == bytes)
+    }
+
+    @Test("a body failing while a batch is being written leaves no temporary file")
+    func failureWithBatchInFlight() async throws {
+        let fixture = try await FileSystemFixture()
+        defer { fixture.directory.remove() }
+        let key = try ObjectKey("videos/broken.mp4")
+        struct Broken: Error {}
+        let failing = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
+            for _ in 0..<5 { continuation.yield(ByteBuffer(bytes: TestBytes.make(count: 1 << 20))) }
+            continuation.finish(throwing: Broken())
+        }
+        await #expect(throws: Broken.self) {
+            try await fixture.store.writeObject(failing, to: key, contentType: "video/mp4", maximumSize: 1 << 30)
+        }
+        #expect(try await fixture.store.head(key) == nil)
+        #expect(fixture.files().isEmpty)
+    }
+
     @Test("an empty object is stored and read back")
     func emptyObject() async throws {
         let fixture = try await FileSystemFixture()

@@ -13,6 +13,10 @@ import Darwin
 /// Writes a file through a temporary sibling that is fsynced and renamed over the destination on ``commit()``,
 /// so readers see either the old file or the complete new one, never a partial write.
 ///
+/// Incoming chunks are kept as they arrived (no copy) until a batch of `batchSize` bytes is ready; the batch is then
+/// hashed and written with one gathering `writev` on the blocking-I/O pool while the next batch is received, so the
+/// disk and the network work at the same time. At most one batch is in flight, which bounds memory to two batches.
+///
 /// Used by one task at a time (not `Sendable`). Call ``commit()`` or ``discard()`` exactly once; a writer that
 /// fails midway must be discarded so the temporary file does not linger.
 final class AtomicFileWriter {
@@ -21,22 +25,24 @@ final class AtomicFileWriter {
     private let directoryPath: String
     private let file: LocalFile
     private let maximumSize: Int64
-    private var md5: Insecure.MD5?
-    private var pending = ByteBuffer()
-    private let flushThreshold: Int
+    private let digest: RunningMD5?
+    private var pending: [ByteBuffer] = []
+    private var pendingBytes = 0
+    private var inFlight: Task<Void, any Error>?
+    private let batchSize: Int
     private(set) var bytesWritten: Int64 = 0
 
     private init(
         destinationPath: String, temporaryPath: String, directoryPath: String, file: LocalFile,
-        maximumSize: Int64, computesMD5: Bool, flushThreshold: Int
+        maximumSize: Int64, computesMD5: Bool, batchSize: Int
     ) {
         self.destinationPath = destinationPath
         self.temporaryPath = temporaryPath
         self.directoryPath = directoryPath
         self.file = file
         self.maximumSize = maximumSize
-        self.md5 = computesMD5 ? Insecure.MD5() : nil
-        self.flushThreshold = flushThreshold
+        self.digest = computesMD5 ? RunningMD5() : nil
+        self.batchSize = batchSize
     }
 
     /// Creates the temporary file next to `destinationPath` (creating missing parent folders).
@@ -44,9 +50,9 @@ final class AtomicFileWriter {
     /// - Parameters:
     ///   - maximumSize: writing more throws ``ObjectStorageError/entityTooLarge``.
     ///   - computesMD5: whether ``commit()`` returns the hex MD5 of the content (S3-style ETag).
-    ///   - flushThreshold: small incoming chunks are gathered up to this size before each write call.
+    ///   - batchSize: bytes gathered before each write call (at least 1 MiB: fewer, larger system calls).
     static func begin(
-        destinationPath: String, maximumSize: Int64 = .max, computesMD5: Bool = false, flushThreshold: Int = 256 * 1024
+        destinationPath: String, maximumSize: Int64 = .max, computesMD5: Bool = false, batchSize: Int = 4 << 20
     ) async throws -> AtomicFileWriter {
         let directoryPath = (destinationPath as NSString).deletingLastPathComponent
         let name = (destinationPath as NSString).lastPathComponent
@@ -66,7 +72,7 @@ final class AtomicFileWriter {
         }
         return AtomicFileWriter(
             destinationPath: destinationPath, temporaryPath: temporaryPath, directoryPath: directoryPath, file: file,
-            maximumSize: maximumSize, computesMD5: computesMD5, flushThreshold: max(1, flushThreshold))
+            maximumSize: maximumSize, computesMD5: computesMD5, batchSize: max(1 << 20, batchSize))
     }
 
     /// Appends `chunk`, enforcing the size cap before anything beyond it reaches the disk.
@@ -75,27 +81,38 @@ final class AtomicFileWriter {
         guard bytesWritten <= maximumSize else {
             throw ObjectStorageError(.entityTooLarge, "upload exceeds the allowed \(maximumSize) bytes")
         }
-        if md5 != nil {
-            chunk.withUnsafeReadableBytes { md5?.update(bufferPointer: $0) }
-        }
-        pending.writeImmutableBuffer(chunk)
-        if pending.readableBytes >= flushThreshold {
-            try await flush()
+        guard chunk.readableBytes > 0 else { return }
+        pending.append(chunk)
+        pendingBytes += chunk.readableBytes
+        if pendingBytes >= batchSize {
+            try await startBatch()
         }
     }
 
-    private func flush() async throws {
-        guard pending.readableBytes > 0 else { return }
-        let (file, bytes) = (self.file, pending)
-        try await BlockingIO.run { try file.write(bytes) }
-        pending.clear()
+    /// Waits for the batch in flight, then sends the pending chunks off as the next one.
+    private func startBatch() async throws {
+        try await inFlight?.value
+        inFlight = nil
+        guard !pending.isEmpty else { return }
+        let (file, batch, digest) = (self.file, pending, self.digest)
+        pending = []
+        pendingBytes = 0
+        inFlight = Task {
+            try await BlockingIO.run {
+                digest?.update(batch)
+                try file.write(gathering: batch)
+            }
+        }
     }
 
-    /// Flushes, fsyncs, renames into place and fsyncs the folder; returns the content's hex MD5 when computed.
+    /// Writes what is left, fsyncs, renames into place and fsyncs the folder; returns the content's hex MD5 when
+    /// computed.
     @discardableResult
     func commit() async throws -> String? {
         do {
-            try await flush()
+            try await startBatch()
+            try await inFlight?.value
+            inFlight = nil
             let (file, temporaryPath, destinationPath, directoryPath) =
                 (self.file, self.temporaryPath, self.destinationPath, self.directoryPath)
             try await BlockingIO.run {
@@ -108,13 +125,37 @@ final class AtomicFileWriter {
             await discard()
             throw error
         }
-        return md5.map { Hex.encode($0.finalize()) }
+        return digest?.hexDigest()
     }
 
     /// Closes and deletes the temporary file; never throws, because it runs on failure paths.
     func discard() async {
+        // A batch still being written would write into a closed (or reused) descriptor.
+        _ = try? await inFlight?.value
+        inFlight = nil
         let (file, temporaryPath) = (self.file, self.temporaryPath)
         file.close()
         _ = try? await BlockingIO.run { try FileOperations.removeFileIfPresent(temporaryPath) }
+    }
+}
+
+/// An MD5 fed batch by batch on the blocking-I/O pool. Batches are strictly sequential (each waits for the one before
+/// it), which is what makes the unchecked `Sendable` sound; the lock makes that ordering visible across threads.
+private final class RunningMD5: @unchecked Sendable {
+    private let lock = NSLock()
+    private var md5 = Insecure.MD5()
+
+    func update(_ buffers: [ByteBuffer]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for buffer in buffers {
+            buffer.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
+        }
+    }
+
+    func hexDigest() -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        return Hex.encode(md5.finalize())
     }
 }

@@ -125,6 +125,51 @@ final class LocalFile: @unchecked Sendable {
         }
     }
 
+    /// Vectors one `writev` accepts (POSIX guarantees at least 16; Linux takes 1024).
+    private static let maximumVectors = max(16, sysconf(Int32(_SC_IOV_MAX)))
+
+    /// Appends the readable bytes of every buffer, in order, with as few `writev` calls as the system allows
+    /// (loops over short writes). The buffers are written where they are, not copied together first.
+    func write(gathering buffers: [ByteBuffer]) throws {
+        let descriptor = try currentDescriptor()
+        var vectors: [iovec] = []
+        var storages: [Unmanaged<AnyObject>] = []
+        vectors.reserveCapacity(buffers.count)
+        storages.reserveCapacity(buffers.count)
+        // Each buffer's storage is retained while its address is in a vector, as NIO's own vectored writes do.
+        for buffer in buffers where buffer.readableBytes > 0 {
+            buffer.withUnsafeReadableBytesWithStorageManagement { bytes, storage in
+                storages.append(storage.retain())
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count))
+            }
+        }
+        defer { for storage in storages { storage.release() } }
+        var index = 0
+        while index < vectors.count {
+            let count = min(vectors.count - index, Self.maximumVectors)
+            let result = vectors.withUnsafeMutableBufferPointer { all in
+                systemWritev(descriptor, all.baseAddress! + index, Int32(count))
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw LocalFileError(operation: "write", path: path, errno: errno)
+            }
+            // Skip the vectors written in full; a partly written one keeps its rest.
+            var remaining = result
+            while remaining > 0 {
+                let length = vectors[index].iov_len
+                if remaining >= length {
+                    remaining -= length
+                    index += 1
+                } else {
+                    vectors[index].iov_base += remaining
+                    vectors[index].iov_len -= remaining
+                    remaining = 0
+                }
+            }
+        }
+    }
+
     /// Flushes the file's data to stable storage before it is renamed into place.
     func sync() throws {
         guard fsync(try currentDescriptor()) == 0 else {
@@ -333,5 +378,15 @@ private func systemRename(_ source: String, _ destination: String) -> Int32 {
     Musl.rename(source, destination)
     #else
     Glibc.rename(source, destination)
+    #endif
+}
+
+private func systemWritev(_ descriptor: Int32, _ vectors: UnsafePointer<iovec>, _ count: Int32) -> Int {
+    #if canImport(Darwin)
+    Darwin.writev(descriptor, vectors, count)
+    #elseif canImport(Musl)
+    Musl.writev(descriptor, vectors, count)
+    #else
+    Glibc.writev(descriptor, vectors, count)
     #endif
 }

@@ -472,8 +472,7 @@ public struct FileSystemObjectStore: ObjectStore {
         let writer: AtomicFileWriter
         do {
             writer = try await AtomicFileWriter.begin(
-                destinationPath: path, maximumSize: maximumSize, computesMD5: computesMD5,
-                flushThreshold: configuration.chunkSize)
+                destinationPath: path, maximumSize: maximumSize, computesMD5: computesMD5)
         } catch {
             throw Self.translated(error)
         }

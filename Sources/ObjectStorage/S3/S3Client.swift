@@ -109,7 +109,7 @@ public struct S3Client: ObjectStore {
         try await perform(operation) { response in
             // Written next to the destination and renamed at the end: a reader never sees half a file, and a
             // retry after a broken connection starts from a fresh temporary file.
-            let writer = try await AtomicFileWriter.begin(destinationPath: destination, flushThreshold: chunkSize)
+            let writer = try await AtomicFileWriter.begin(destinationPath: destination)
             do {
                 for try await chunk in response.body {
                     try await writer.write(chunk)
