@@ -80,8 +80,9 @@ large_id=$("${psql_bench[@]}" -c "SELECT id FROM auth.users WHERE username = 'be
 seed() {
   local owner=$1 count=$2
   log "seeding $count media rows for $owner"
-  # Titles from a small vocabulary (a word is in about 5% of titles), a status mix like a real library, two tags
-  # per item out of 150, capture times for 95% of items.
+  # Titles from a small vocabulary (a word is in about 5% of titles), a status mix like a real library (unconfirmed
+  # uploads only among the last day's, or the janitor would sweep them mid-run), two tags per item out of 150,
+  # capture times for 95% of items.
   "${psql_bench[@]}" <<SQL
 DELETE FROM media.items WHERE owner_id = '$owner';
 INSERT INTO media.items (id, owner_id, title, original_filename, mime_type, size_bytes, status, object_key,
@@ -94,7 +95,7 @@ SELECT gen_random_uuid(), '$owner',
          || ' ' || n,
        'IMG_' || lpad(n::text, 7, '0') || '.jpg', 'image/jpeg', 1000 + n % 5000000,
        CASE WHEN n % 100 < 90 THEN 'ready' WHEN n % 100 < 93 THEN 'failed' WHEN n % 100 < 97 THEN 'queued'
-            WHEN n % 100 < 99 THEN 'processing' ELSE 'uploading' END,
+            WHEN n % 100 < 99 OR n > 1200 THEN 'processing' ELSE 'uploading' END,
        'original/bench/' || '$owner' || '/' || n,
        now() - make_interval(secs => n * 60),
        CASE WHEN n % 20 = 0 THEN NULL ELSE now() - make_interval(secs => n * 60 + 3600) END

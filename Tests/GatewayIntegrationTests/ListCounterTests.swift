@@ -176,7 +176,10 @@ struct ListCounterTests {
                 try await database.transaction { connection in
                     for statement in [
                         "ALTER TABLE media.tags DISABLE TRIGGER USER",
-                        "INSERT INTO media.tags (media_id, owner_id, tag) SELECT id, owner_id, 'untracked' FROM media.items",
+                        """
+                        INSERT INTO media.tags (media_id, owner_id, tag, item_created_at)
+                        SELECT id, owner_id, 'untracked', created_at FROM media.items
+                        """,
                         "ALTER TABLE media.tags ENABLE TRIGGER USER",
                         "UPDATE media.owner_status_counts SET item_count = 40",
                         """
@@ -226,6 +229,59 @@ struct ListCounterTests {
                 try await gateway.sql("UPDATE media.tags SET tag = 'renamed'")
             }
             #expect(try await Self.drift(gateway) == [])
+        }
+    }
+
+    @Test("one tag's pages, newest and oldest first, walk the tag's index and match the general query page by page")
+    func tagPagesMatchTheGeneralQuery() async throws {
+        try await GatewayHarness.with { gateway in
+            let token = try await gateway.token(for: "8501")
+            _ = try await gateway.token(for: "8502")
+            // 57 items, a third tagged "pick"; ties in creation time broken by id; another owner's "pick" items
+            // must never show.
+            for statement in [
+                """
+                INSERT INTO media.items (id, owner_id, title, original_filename, mime_type, status, object_key,
+                                         created_at)
+                SELECT gen_random_uuid(), u.id, 'item ' || n, 'item.png', 'image/png', 'ready',
+                       'original/pages/' || u.id || '/' || n, timestamptz '2026-01-01' + make_interval(mins => n / 2)
+                FROM auth.users u CROSS JOIN generate_series(1, 57) AS n
+                """,
+                """
+                INSERT INTO media.tags (media_id, owner_id, tag)
+                SELECT id, owner_id, 'pick' FROM media.items WHERE (split_part(title, ' ', 2))::int % 3 = 0
+                """,
+                "INSERT INTO media.tags (media_id, owner_id, tag) SELECT id, owner_id, 'all' FROM media.items",
+            ] {
+                try await gateway.sql(statement)
+            }
+            func ids(_ query: String) async throws -> [String] {
+                let reply = try await gateway.request(.GET, "/media?\(query)", token: token)
+                #expect(reply.status == 200, "\(reply.text)")
+                return (reply.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            }
+            for sort in ["created_at_desc", "created_at_asc"] {
+                var tagIndexPages: [String] = []
+                var generalPages: [String] = []
+                for page in 1...4 {
+                    // The single tag takes the tag-index path; adding a second tag every item carries gives the
+                    // same set through the general one.
+                    tagIndexPages += try await ids("tags=pick&sort=\(sort)&page=\(page)&page_size=5")
+                    generalPages += try await ids("tags=pick,all&sort=\(sort)&page=\(page)&page_size=5")
+                }
+                #expect(tagIndexPages.count == 19)
+                #expect(tagIndexPages == generalPages, "\(sort)")
+                let direction = sort.hasSuffix("desc") ? "DESC" : "ASC"
+                let expected = try await gateway.text(
+                    """
+                    SELECT string_agg(i.id::text, ',' ORDER BY i.created_at \(direction), i.id \(direction))
+                    FROM media.items i JOIN media.tags t ON t.media_id = i.id AND t.tag = 'pick'
+                    WHERE i.owner_id = (SELECT id FROM auth.users WHERE discord_id = '8501')
+                    """)
+                #expect(tagIndexPages.joined(separator: ",") == expected)
+            }
+            let total = try await gateway.request(.GET, "/media?tags=pick&page=4&page_size=5", token: token)
+            #expect(total.json["total_count"] as? Int == 19)
         }
     }
 }

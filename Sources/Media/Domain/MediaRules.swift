@@ -89,6 +89,16 @@ public enum MediaSort: String, Sendable, CaseIterable {
     case takenNewest = "taken_at_desc"
     case takenOldest = "taken_at_asc"
 
+    /// The same order over `media.tags t` (whose rows carry their item's creation time), where the tag's index
+    /// has it; `nil` for orders by other columns.
+    var tagIndexOrder: String? {
+        switch self {
+        case .newest: return "t.item_created_at DESC, t.media_id DESC"
+        case .oldest: return "t.item_created_at ASC, t.media_id ASC"
+        default: return nil
+        }
+    }
+
     /// Fixed SQL fragments (never caller text); `id` breaks ties so pages are stable.
     var orderBy: String {
         switch self {

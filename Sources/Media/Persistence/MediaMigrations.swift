@@ -248,8 +248,42 @@ public enum MediaMigrations {
                 END $$
                 """,
                 """
-                CREATE TRIGGER tags_not_updated BEFORE UPDATE ON media.tags
+                CREATE TRIGGER tags_not_updated BEFORE UPDATE OF media_id, owner_id, tag ON media.tags
                     FOR EACH STATEMENT EXECUTE FUNCTION media.refuse_tag_update()
+                """,
+                // A tag's newest (or oldest) page is a walk of one index: each tag row carries its item's creation
+                // time, filled in on insert and kept in step if an item's creation time is ever rewritten.
+                "ALTER TABLE media.tags ADD COLUMN item_created_at timestamptz",
+                """
+                UPDATE media.tags t SET item_created_at = i.created_at FROM media.items i WHERE i.id = t.media_id
+                """,
+                "ALTER TABLE media.tags ALTER COLUMN item_created_at SET NOT NULL",
+                """
+                CREATE INDEX tags_owner_tag_created_idx
+                    ON media.tags (owner_id, tag, item_created_at DESC, media_id DESC)
+                """,
+                """
+                CREATE FUNCTION media.fill_tag_item_created_at() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    SELECT created_at INTO NEW.item_created_at FROM media.items WHERE id = NEW.media_id;
+                    RETURN NEW;
+                END $$
+                """,
+                """
+                CREATE TRIGGER tags_item_created_at BEFORE INSERT ON media.tags
+                    FOR EACH ROW EXECUTE FUNCTION media.fill_tag_item_created_at()
+                """,
+                """
+                CREATE FUNCTION media.follow_item_created_at() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE media.tags SET item_created_at = NEW.created_at WHERE media_id = NEW.id;
+                    RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER items_created_at_followed AFTER UPDATE OF created_at ON media.items
+                    FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at)
+                    EXECUTE FUNCTION media.follow_item_created_at()
                 """,
                 """
                 INSERT INTO media.owner_status_counts (owner_id, status, item_count)
@@ -259,6 +293,20 @@ public enum MediaMigrations {
                 INSERT INTO media.owner_tag_counts (owner_id, tag, item_count)
                     SELECT owner_id, tag, count(*) FROM media.tags GROUP BY owner_id, tag
                 """,
+            ]),
+        // Search within one owner's library: the owner is the first column of the trigram index (btree_gin, a
+        // trusted extension), so a search reads that owner's entries only. The index over every user's titles made
+        // one user's search slower as other users' libraries grew (measured: 16-36 ms against 0.4-1.5 ms for a
+        // 10,000-item library beside a 1,000,000-item one).
+        Migration(
+            module: "media", version: 6, name: "owner_search",
+            statements: [
+                "CREATE EXTENSION IF NOT EXISTS btree_gin",
+                """
+                CREATE INDEX items_owner_search_idx ON media.items
+                    USING gin (owner_id, (lower(title || ' ' || original_filename)) gin_trgm_ops)
+                """,
+                "DROP INDEX media.items_search_idx",
             ]),
     ]
 }

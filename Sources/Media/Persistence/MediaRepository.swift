@@ -319,13 +319,9 @@ public struct MediaRepository: Sendable {
         } else {
             // Filtered pages stay unnamed statements on purpose: PostgreSQL plans them with their values, and a
             // rare status or tag needs another plan than a common one (a generic plan would pick one for both).
-            let filter = Self.filter(ownerID: ownerID, query: query)
             var records: [MediaRecord] = []
             let rows = try await database.client.query(
-                Self.compose(
-                    "SELECT \(MediaRecord.columns) FROM media.items i WHERE ", filter,
-                    " ORDER BY \(query.sort.orderBy) LIMIT \(query.pageSize) OFFSET \(offset)"),
-                logger: logger)
+                Self.filteredPage(ownerID: ownerID, query: query, offset: offset), logger: logger)
             for try await row in rows { records.append(try MediaRecord(row: row)) }
             items = records
         }
@@ -358,8 +354,30 @@ public struct MediaRepository: Sendable {
         return total
     }
 
+    /// A filtered page. The page's ids are found first and only those rows are read whole: rows skipped by the
+    /// offset cost an index entry each, not their tags and columns.
+    static func filteredPage(ownerID: UUID, query: MediaListQuery, offset: Int) -> PostgresQuery {
+        let columns = "SELECT \(MediaRecord.columns) FROM media.items i WHERE i.id IN ("
+        let order = " ORDER BY \(query.sort.orderBy)"
+        // One tag, newest or oldest first: a walk of the tag's own index, however many items carry it.
+        if query.status == nil, query.search == nil, query.takenAfter == nil, query.takenBefore == nil,
+            query.tags.count == 1, let tagOrder = query.sort.tagIndexOrder
+        {
+            var page = FilterBuilder()
+            page.add("SELECT t.media_id FROM media.tags t WHERE t.owner_id = ", ownerID)
+            page.add(" AND t.tag = ", query.tags[0])
+            page.add(" ORDER BY \(tagOrder) LIMIT ", query.pageSize)
+            page.add(" OFFSET ", offset, ")")
+            return PostgresQuery(unsafeSQL: columns + page.sql + order, binds: page.bindings)
+        }
+        let filter = Self.filter(ownerID: ownerID, query: query)
+        return compose(
+            columns + "SELECT i.id FROM media.items i WHERE ", filter,
+            order + " LIMIT \(query.pageSize) OFFSET \(offset))" + order)
+    }
+
     /// The list's filters as SQL over `media.items i`: only the filters present, so each combination is one fixed
-    /// statement shape, and every one starts at the owner.
+    /// statement shape, and every one stays within the owner's rows (tags included, through their owner index).
     static func filter(ownerID: UUID, query: MediaListQuery) -> PostgresQuery {
         var filter = FilterBuilder()
         filter.add("i.owner_id = ", ownerID)
@@ -372,7 +390,9 @@ public struct MediaRepository: Sendable {
         if let after = query.takenAfter { filter.add(" AND i.taken_at >= ", after) }
         if let before = query.takenBefore { filter.add(" AND i.taken_at < ", before) }
         for tag in query.tags {
-            filter.add(" AND EXISTS (SELECT 1 FROM media.tags t WHERE t.media_id = i.id AND t.tag = ", tag, ")")
+            filter.add(
+                " AND EXISTS (SELECT 1 FROM media.tags t WHERE t.owner_id = $1 AND t.media_id = i.id AND t.tag = ",
+                tag, ")")
         }
         return PostgresQuery(unsafeSQL: filter.sql, binds: filter.bindings)
     }

@@ -184,9 +184,11 @@ enum TakenOldestFirst: MediaPageOrder { static let sort = MediaSort.takenOldest 
 /// PostgreSQL's generic plan is the right one for all of them.
 struct UnfilteredPageStatement<Order: MediaPageOrder>: PostgresPreparedStatement {
     static var name: String { "media.page." + Order.sort.rawValue }
+    /// The page's ids first (an index walk), then only those rows whole, so a deep page costs index entries.
     static var sql: String {
-        "SELECT \(MediaRecord.columns) FROM media.items i WHERE i.owner_id = $1 ORDER BY \(Order.sort.orderBy) "
-            + "LIMIT $2 OFFSET $3"
+        "SELECT \(MediaRecord.columns) FROM media.items i WHERE i.id IN ("
+            + "SELECT i.id FROM media.items i WHERE i.owner_id = $1 ORDER BY \(Order.sort.orderBy) LIMIT $2 OFFSET $3)"
+            + " ORDER BY \(Order.sort.orderBy)"
     }
     typealias Row = MediaRecord
 
