@@ -6,9 +6,11 @@
 #   - /healthz, GET /media/:id and GET /media req/s (wrk, 2 threads, 16 connections, a pool of 16);
 #   - pgbench of GET /media/:id's own two statements, prepared and not (16 clients);
 #   - the list-growth table: every GET /media filter for the 10k user and the 1M user, and q= against the plain
-#     first page of the 10k user while the other user has 1M rows; all as ratios.
+#     first page of the 10k user while the other user has 1M rows; all as ratios;
+#   - a presigned PUT of a 500 MB file to the filesystem store (curl) against dd conv=fsync of the same file into
+#     the same folder, best of three each.
 # Not a test: prints figures. Options: --binary PATH, --rows N (1000000), --small N (10000), --duration S (10),
-# --reseed.
+# --upload-mb N (500), --reseed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/common.sh
@@ -19,12 +21,14 @@ rows=1000000
 small=10000
 duration=10
 reseed=0
+upload_mb=500
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary=$2; shift 2 ;;
     --rows) rows=$2; shift 2 ;;
     --small) small=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
+    --upload-mb) upload_mb=$2; shift 2 ;;
     --reseed) reseed=1; shift ;;
     -h|--help) script_usage "$0"; exit 0 ;;
     *) die "unknown argument: $1" ;;
@@ -218,3 +222,25 @@ for query in ["q=sunset", "q=sunset%20evening", "q=IMG_0000042", "q=nothing-matc
     print(f"{small // 1000}k user, {query:28s} {searched:8.2f} ms   {searched / plain:5.2f} x its plain first page "
           f"({plain:.2f} ms), another user holding {large // 1000}k rows")
 PY
+
+log "filesystem store: PUT of a $upload_mb MB file against dd conv=fsync into the same folder"
+head -c $((upload_mb * 1000 * 1000)) /dev/urandom >"$work/upload.bin"
+mkdir -p "$work/storage"
+best_put=0 best_dd=0
+for _ in 1 2 3; do
+  signed=$(curl -fsS -X POST "$base/media/upload/sign" -H "Authorization: Bearer $small_token" \
+    -H 'Content-Type: application/json' \
+    -d "{\"filename\":\"big.mp4\",\"mime_type\":\"video/mp4\",\"size_bytes\":$((upload_mb * 1000 * 1000))}")
+  url=$(json_field upload_url <<<"$signed")
+  cat "$work/upload.bin" >/dev/null
+  # -T streams the file (--data-binary would read it all into memory first).
+  seconds=$(curl -fsS -o /dev/null -w '%{time_total}' -T "$work/upload.bin" -H 'Content-Type: video/mp4' "$url")
+  best_put=$(python3 -c "print(max($best_put, $upload_mb / $seconds))")
+  cat "$work/upload.bin" >/dev/null
+  started=$(date +%s%N)
+  dd if="$work/upload.bin" of="$work/storage/dd.bin" bs=4M conv=fsync status=none
+  seconds=$(python3 -c "print(($(date +%s%N) - $started) / 1e9)")
+  best_dd=$(python3 -c "print(max($best_dd, $upload_mb / $seconds))")
+  rm -f "$work/storage/dd.bin"
+done
+python3 -c "print(f'PUT {$upload_mb} MB to the filesystem store   {$best_put:7.0f} MB/s   {$best_put / $best_dd:.2f} x dd conv=fsync ({$best_dd:.0f} MB/s)')"

@@ -70,7 +70,6 @@ base=${MEDIAVAULT_URL:-http://127.0.0.1:4000}
 worker_pid=$(cat .data/worker.pid 2>/dev/null || true)
 if [ -n "$worker_pid" ] && curl -fsS "$base/healthz" >/dev/null 2>&1; then
   token=$(dev_session "$base" bench-photos)
-  json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
   signed=$(curl -fsS -X POST "$base/media/upload/sign" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' \
     -d "{\"filename\":\"100mp.jpg\",\"mime_type\":\"image/jpeg\",\"size_bytes\":$(stat -c %s "$work/100mp.jpg")}")

@@ -44,7 +44,6 @@ for argument in "${plan[@]}"; do
   [ "$argument" = "$work/primary.mp4" ] && break
 done
 token=$(dev_session "$base" bench-worker)
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 # CPU seconds the worker process and its reaped children (ffmpeg) have used: utime+stime+cutime+cstime.
 worker_cpu() {

@@ -118,7 +118,6 @@ log "demo: upload a 3-second test clip (H.264) and let the worker transcode it t
 clip="$data_dir/demo-clip.mp4"
 ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc=size=640x360:rate=25 -f lavfi -i sine=frequency=440 \
   -t 3 -c:v libx264 -pix_fmt yuv420p -c:a aac "$clip"
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 signed=$(curl -fsS -X POST "$base/media/upload/sign" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' \
   -d "{\"filename\":\"demo-clip.mp4\",\"mime_type\":\"video/mp4\",\"size_bytes\":$(stat -c %s "$clip")}")

@@ -29,7 +29,6 @@ chromium_bin=$(command -v chromium || command -v chromium-browser || true)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 api() { # method path [json body]
   curl -fsS -X "$1" "$base$2" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' ${3:+-d "$3"}
 }

@@ -202,6 +202,9 @@ dev_session() {
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 
+# json_field NAME: a top-level field of the JSON document on standard input.
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+
 # stop_process PID [GRACE_SECONDS]: SIGTERM, then SIGKILL if it is still there after the grace period (default 5 s).
 # `weed mini`, for one, can take far longer than that to stop once its data folder is gone.
 stop_process() {

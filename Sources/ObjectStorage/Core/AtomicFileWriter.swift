@@ -14,8 +14,9 @@ import Darwin
 /// so readers see either the old file or the complete new one, never a partial write.
 ///
 /// Incoming chunks are kept as they arrived (no copy) until a batch of `batchSize` bytes is ready; the batch is then
-/// hashed and written with one gathering `writev` on the blocking-I/O pool while the next batch is received, so the
-/// disk and the network work at the same time. At most one batch is in flight, which bounds memory to two batches.
+/// written with one gathering `writev` on the blocking-I/O pool, and hashed there on another thread at the same time,
+/// while the next batch is received: disk, hash and network work at once. At most one batch is in flight, which
+/// bounds memory to two batches.
 ///
 /// Used by one task at a time (not `Sendable`). Call ``commit()`` or ``discard()`` exactly once; a writer that
 /// fails midway must be discarded so the temporary file does not linger.
@@ -97,12 +98,7 @@ final class AtomicFileWriter {
         let (file, batch, digest) = (self.file, pending, self.digest)
         pending = []
         pendingBytes = 0
-        inFlight = Task {
-            try await BlockingIO.run {
-                digest?.update(batch)
-                try file.write(gathering: batch)
-            }
-        }
+        inFlight = Task { try await writeBatch(batch, to: file, hashingInto: digest) }
     }
 
     /// Writes what is left, fsyncs, renames into place and fsyncs the folder; returns the content's hex MD5 when
@@ -136,6 +132,18 @@ final class AtomicFileWriter {
         let (file, temporaryPath) = (self.file, self.temporaryPath)
         file.close()
         _ = try? await BlockingIO.run { try FileOperations.removeFileIfPresent(temporaryPath) }
+    }
+}
+
+/// Writes one batch on the blocking-I/O pool. Hashing and writing read the same immutable chunks, so they run side
+/// by side on two pool threads; the next batch waits for this one, which keeps the digest in order.
+private func writeBatch(_ batch: [ByteBuffer], to file: LocalFile, hashingInto digest: RunningMD5?) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        if let digest {
+            group.addTask { try await BlockingIO.run { digest.update(batch) } }
+        }
+        group.addTask { try await BlockingIO.run { try file.write(gathering: batch) } }
+        try await group.waitForAll()
     }
 }
 
