@@ -177,8 +177,8 @@ struct ListCounterTests {
                     for statement in [
                         "ALTER TABLE media.tags DISABLE TRIGGER USER",
                         """
-                        INSERT INTO media.tags (media_id, owner_id, tag, item_created_at)
-                        SELECT id, owner_id, 'untracked', created_at FROM media.items
+                        INSERT INTO media.tags (media_id, owner_id, tag, item_created_at, item_status)
+                        SELECT id, owner_id, 'untracked', created_at, status FROM media.items
                         """,
                         "ALTER TABLE media.tags ENABLE TRIGGER USER",
                         "UPDATE media.owner_status_counts SET item_count = 40",
@@ -232,7 +232,7 @@ struct ListCounterTests {
         }
     }
 
-    @Test("one tag's pages, newest and oldest first, walk the tag's index and match the general query page by page")
+    @Test("one tag's pages (alone or with a status), newest and oldest first, match the general query page by page")
     func tagPagesMatchTheGeneralQuery() async throws {
         try await GatewayHarness.with { gateway in
             let token = try await gateway.token(for: "8501")
@@ -282,6 +282,25 @@ struct ListCounterTests {
             }
             let total = try await gateway.request(.GET, "/media?tags=pick&page=4&page_size=5", token: token)
             #expect(total.json["total_count"] as? Int == 19)
+
+            // A status change reaches the tag rows, so one tag and a status is still one index walk, and right.
+            try await gateway.sql(
+                """
+                UPDATE media.items SET status = 'failed'
+                WHERE (split_part(title, ' ', 2))::int % 2 = 0
+                """)
+            var tagIndexPages: [String] = []
+            var generalPages: [String] = []
+            for page in 1...3 {
+                tagIndexPages += try await ids("tags=pick&status=failed&page=\(page)&page_size=4")
+                generalPages += try await ids("tags=pick,all&status=failed&page=\(page)&page_size=4")
+            }
+            #expect(tagIndexPages.count == 9)
+            #expect(tagIndexPages == generalPages)
+            let failed = try await gateway.request(.GET, "/media?tags=pick&status=failed", token: token)
+            #expect(failed.json["total_count"] as? Int == 9)
+            let ready = try await gateway.request(.GET, "/media?tags=pick&status=ready", token: token)
+            #expect(ready.json["total_count"] as? Int == 10)
         }
     }
 }

@@ -251,39 +251,51 @@ public enum MediaMigrations {
                 CREATE TRIGGER tags_not_updated BEFORE UPDATE OF media_id, owner_id, tag ON media.tags
                     FOR EACH STATEMENT EXECUTE FUNCTION media.refuse_tag_update()
                 """,
-                // A tag's newest (or oldest) page is a walk of one index: each tag row carries its item's creation
-                // time, filled in on insert and kept in step if an item's creation time is ever rewritten.
-                "ALTER TABLE media.tags ADD COLUMN item_created_at timestamptz",
+                // A tag's newest (or oldest) page, with or without a status, is a walk of one index: each tag row
+                // carries its item's creation time and status, filled in on insert and kept in step when the item's
+                // status (or, ever, its creation time) changes.
+                "ALTER TABLE media.tags ADD COLUMN item_created_at timestamptz, ADD COLUMN item_status text",
                 """
-                UPDATE media.tags t SET item_created_at = i.created_at FROM media.items i WHERE i.id = t.media_id
+                UPDATE media.tags t SET item_created_at = i.created_at, item_status = i.status
+                FROM media.items i WHERE i.id = t.media_id
                 """,
-                "ALTER TABLE media.tags ALTER COLUMN item_created_at SET NOT NULL",
+                """
+                ALTER TABLE media.tags ALTER COLUMN item_created_at SET NOT NULL,
+                    ALTER COLUMN item_status SET NOT NULL
+                """,
                 """
                 CREATE INDEX tags_owner_tag_created_idx
                     ON media.tags (owner_id, tag, item_created_at DESC, media_id DESC)
                 """,
                 """
-                CREATE FUNCTION media.fill_tag_item_created_at() RETURNS trigger LANGUAGE plpgsql AS $$
+                CREATE INDEX tags_owner_tag_status_created_idx
+                    ON media.tags (owner_id, tag, item_status, item_created_at DESC, media_id DESC)
+                """,
+                """
+                CREATE FUNCTION media.fill_tag_item_order() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    SELECT created_at INTO NEW.item_created_at FROM media.items WHERE id = NEW.media_id;
+                    SELECT created_at, status INTO NEW.item_created_at, NEW.item_status
+                    FROM media.items WHERE id = NEW.media_id;
                     RETURN NEW;
                 END $$
                 """,
                 """
-                CREATE TRIGGER tags_item_created_at BEFORE INSERT ON media.tags
-                    FOR EACH ROW EXECUTE FUNCTION media.fill_tag_item_created_at()
+                CREATE TRIGGER tags_item_order BEFORE INSERT ON media.tags
+                    FOR EACH ROW EXECUTE FUNCTION media.fill_tag_item_order()
                 """,
                 """
-                CREATE FUNCTION media.follow_item_created_at() RETURNS trigger LANGUAGE plpgsql AS $$
+                CREATE FUNCTION media.follow_item_order() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    UPDATE media.tags SET item_created_at = NEW.created_at WHERE media_id = NEW.id;
+                    UPDATE media.tags SET item_created_at = NEW.created_at, item_status = NEW.status
+                    WHERE media_id = NEW.id;
                     RETURN NULL;
                 END $$
                 """,
                 """
-                CREATE TRIGGER items_created_at_followed AFTER UPDATE OF created_at ON media.items
-                    FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at)
-                    EXECUTE FUNCTION media.follow_item_created_at()
+                CREATE TRIGGER items_order_followed AFTER UPDATE OF created_at, status ON media.items
+                    FOR EACH ROW
+                    WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.status IS DISTINCT FROM NEW.status)
+                    EXECUTE FUNCTION media.follow_item_order()
                 """,
                 """
                 INSERT INTO media.owner_status_counts (owner_id, status, item_count)

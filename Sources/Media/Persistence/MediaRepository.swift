@@ -334,7 +334,8 @@ public struct MediaRepository: Sendable {
         return (items, total)
     }
 
-    /// The total from a counter, or `nil` when the filters need an exact count.
+    /// The total from a counter (or for one tag and a status, that tag's index), or `nil` when the filters need an
+    /// exact count over the owner's rows.
     func countedTotal(ownerID: UUID, query: MediaListQuery) async throws -> Int? {
         let rows: AsyncThrowingMapSequence<PostgresRowSequence, Int>
         switch (query.status, query.tags, query.search, query.takenAfter, query.takenBefore) {
@@ -346,6 +347,10 @@ public struct MediaRepository: Sendable {
         case (nil, let tags, nil, nil, nil) where tags.count == 1:
             rows = try await database.client.execute(
                 OwnerTagTotalStatement(ownerID: ownerID, tag: tags[0]), logger: logger)
+        case (let status?, let tags, nil, nil, nil) where tags.count == 1:
+            // Not a counter but an index range of exactly the matches (the tag rows carry their item's status).
+            rows = try await database.client.execute(
+                OwnerTagStatusTotalStatement(ownerID: ownerID, tag: tags[0], status: status), logger: logger)
         default:
             return nil
         }
@@ -359,13 +364,15 @@ public struct MediaRepository: Sendable {
     static func filteredPage(ownerID: UUID, query: MediaListQuery, offset: Int) -> PostgresQuery {
         let columns = "SELECT \(MediaRecord.columns) FROM media.items i WHERE i.id IN ("
         let order = " ORDER BY \(query.sort.orderBy)"
-        // One tag, newest or oldest first: a walk of the tag's own index, however many items carry it.
-        if query.status == nil, query.search == nil, query.takenAfter == nil, query.takenBefore == nil,
-            query.tags.count == 1, let tagOrder = query.sort.tagIndexOrder
+        // One tag (and perhaps a status), newest or oldest first: a walk of the tag's own index, however many items
+        // carry it.
+        if query.search == nil, query.takenAfter == nil, query.takenBefore == nil, query.tags.count == 1,
+            let tagOrder = query.sort.tagIndexOrder
         {
             var page = FilterBuilder()
             page.add("SELECT t.media_id FROM media.tags t WHERE t.owner_id = ", ownerID)
             page.add(" AND t.tag = ", query.tags[0])
+            if let status = query.status { page.add(" AND t.item_status = ", status.rawValue) }
             page.add(" ORDER BY \(tagOrder) LIMIT ", query.pageSize)
             page.add(" OFFSET ", offset, ")")
             return PostgresQuery(unsafeSQL: columns + page.sql + order, binds: page.bindings)

@@ -164,6 +164,29 @@ struct OwnerTagTotalStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
 }
 
+/// The owner's items carrying one tag in one status, counted in the tag's index.
+struct OwnerTagStatusTotalStatement: PostgresPreparedStatement {
+    static let name = "media.total_tag_status"
+    static let sql = """
+        SELECT count(*)::int8 FROM media.tags WHERE owner_id = $1 AND tag = $2 AND item_status = $3
+        """
+    typealias Row = Int
+
+    let ownerID: UUID
+    let tag: String
+    let status: MediaStatus
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(ownerID)
+        bindings.append(tag)
+        bindings.append(status.rawValue)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+}
+
 // MARK: Unfiltered pages
 
 /// A sort order as a type, so each order of the unfiltered page is its own prepared statement.
