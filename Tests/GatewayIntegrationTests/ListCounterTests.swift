@@ -301,6 +301,19 @@ struct ListCounterTests {
             #expect(failed.json["total_count"] as? Int == 9)
             let ready = try await gateway.request(.GET, "/media?tags=pick&status=ready", token: token)
             #expect(ready.json["total_count"] as? Int == 10)
+
+            // Filters no counter answers carry their exact total in the page, and a page past the end counts apart.
+            let matching = try await gateway.scalar(
+                """
+                SELECT count(*) FROM media.items WHERE title LIKE 'item 1%'
+                AND owner_id = (SELECT id FROM auth.users WHERE discord_id = '8501')
+                """)
+            #expect(matching == 11)
+            for page in [1, 2, 9] {
+                let reply = try await gateway.request(.GET, "/media?q=item%201&page=\(page)&page_size=5", token: token)
+                #expect(reply.json["total_count"] as? Int == matching, "page \(page)")
+                #expect((reply.json["items"] as? [Any])?.count == [1: 5, 2: 5, 9: 0][page])
+            }
         }
     }
 }
