@@ -3,7 +3,8 @@
 # database `mediavault_bench` in the PostgreSQL of scripts/dev.sh, and starts nothing else. Seeds two users, one with
 # 10,000 media rows and one with 1,000,000 (kept between runs; --reseed seeds again), then prints:
 #   - start-to-ready and idle RSS of the gateway;
-#   - /healthz, GET /media/:id and GET /media req/s (wrk, 2 threads, 16 connections, a pool of 16);
+#   - /healthz (without and with a session token), GET /media/:id and GET /media req/s (wrk, 2 threads,
+#     16 connections, a pool of 16);
 #   - pgbench of GET /media/:id's own two statements, prepared and not (16 clients);
 #   - the list-growth table: every GET /media filter for the 10k user and the 1M user, and q= against the plain
 #     first page of the 10k user while the other user has 1M rows; all as ratios;
@@ -160,6 +161,9 @@ pgbench_tps() { # MODE -> transactions per second
 
 log "throughput (${duration} s each)"
 healthz=$(wrk_rate "$base/healthz")
+# The same, with the bearer token a signed-in client sends everywhere: the authentication middleware then looks the
+# session up, one statement, as on every API route.
+healthz_signed_in=$(wrk_rate "$base/healthz" "$small_token")
 media_get=$(wrk_rate "$base/media/$media_id" "$small_token")
 media_list=$(wrk_rate "$base/media?page=1&page_size=20" "$small_token")
 media_list_large=$(wrk_rate "$base/media?page=1&page_size=20" "$large_token")
@@ -181,13 +185,15 @@ def median_ms(path, token, runs=40):
         if index >= 5: times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
-healthz, media_get, media_list, media_list_large = $healthz, $media_get, $media_list, $media_list_large
+healthz, healthz_signed_in = $healthz, $healthz_signed_in
+media_get, media_list, media_list_large = $media_get, $media_list, $media_list_large
 prepared, extended = $prepared, $extended
 print()
 print(f"gateway: ready {$ready_ms} ms after start, idle RSS {$idle_rss_kb / 1024:.1f} MiB")
 print(f"GET /healthz                 {healthz:>8} req/s")
+print(f"GET /healthz, signed in      {healthz_signed_in:>8} req/s   (the session lookup included)")
 print(f"GET /media/:id               {media_get:>8} req/s   {media_get / healthz:.2f} x /healthz, "
-      f"{media_get / prepared:.2f} x pgbench prepared")
+      f"{media_get / healthz_signed_in:.2f} x /healthz signed in, {media_get / prepared:.2f} x pgbench prepared")
 print(f"GET /media (10k user)        {media_list:>8} req/s   {media_list / healthz:.2f} x /healthz")
 print(f"GET /media (1M user)         {media_list_large:>8} req/s   {media_list_large / media_list:.2f} x the 10k user")
 print(f"pgbench, the route's SQL     {prepared:>8} tx/s prepared, {extended} tx/s extended "

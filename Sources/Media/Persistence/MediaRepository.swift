@@ -312,43 +312,26 @@ public struct MediaRepository: Sendable {
     /// it costs the same for ten items and a million; other combinations count exactly, over the owner's rows only.
     public func list(ownerID: UUID, query: MediaListQuery) async throws -> (items: [MediaRecord], total: Int) {
         let offset = (query.page - 1) * query.pageSize
+        let items: [MediaRecord]
         if query.isUnfiltered {
-            let items = try await query.sort.unfilteredPage(
+            items = try await query.sort.unfilteredPage(
                 ownerID: ownerID, limit: query.pageSize, offset: offset, on: database.client, logger: logger)
-            return (items, try await countedTotal(ownerID: ownerID, query: query) ?? 0)
-        }
-        // Filtered pages stay unnamed statements on purpose: PostgreSQL plans them with their values, and a rare
-        // status or tag needs another plan than a common one (a generic plan would pick one for both).
-        if Self.counterAnswers(query) {
-            var items: [MediaRecord] = []
+        } else {
+            // Filtered pages stay unnamed statements on purpose: PostgreSQL plans them with their values, and a
+            // rare status or tag needs another plan than a common one (a generic plan would pick one for both).
+            var records: [MediaRecord] = []
             let rows = try await database.client.query(
                 Self.filteredPage(ownerID: ownerID, query: query, offset: offset), logger: logger)
-            for try await row in rows { items.append(try MediaRecord(row: row)) }
-            return (items, try await countedTotal(ownerID: ownerID, query: query) ?? 0)
+            for try await row in rows { records.append(try MediaRecord(row: row)) }
+            items = records
         }
-        // No counter: the page carries the exact total of its matches (one pass over them, not a page query and a
-        // count query); only a page past the end needs a count of its own.
-        var items: [MediaRecord] = []
-        var total: Int?
-        let rows = try await database.client.query(
-            Self.countedPage(ownerID: ownerID, query: query, offset: offset), logger: logger)
-        for try await row in rows {
-            items.append(try MediaRecord(row: row))
-            total = try row.makeRandomAccess()[MediaRecord.columnCount].decode(Int.self)
-        }
-        if let total { return (items, total) }
+        if let counted = try await countedTotal(ownerID: ownerID, query: query) { return (items, counted) }
         let counted = try await database.client.query(
             Self.compose("SELECT count(*)::int8 FROM media.items i WHERE ", Self.filter(ownerID: ownerID, query: query), ""),
             logger: logger)
-        var exact = 0
-        for try await count in counted.decode(Int.self) { exact = count }
-        return (items, exact)
-    }
-
-    /// Whether a counter (or the tag index) gives the total for these filters.
-    static func counterAnswers(_ query: MediaListQuery) -> Bool {
-        guard query.search == nil, query.takenAfter == nil, query.takenBefore == nil else { return false }
-        return query.tags.count <= 1
+        var total = 0
+        for try await count in counted.decode(Int.self) { total = count }
+        return (items, total)
     }
 
     /// The total from a counter (or for one tag and a status, that tag's index), or `nil` when the filters need an
@@ -398,16 +381,6 @@ public struct MediaRepository: Sendable {
         return compose(
             columns + "SELECT i.id FROM media.items i WHERE ", filter,
             order + " LIMIT \(query.pageSize) OFFSET \(offset))" + order)
-    }
-
-    /// A page of the general filters with the total of all matches beside each row (`count(*) OVER ()`).
-    static func countedPage(ownerID: UUID, query: MediaListQuery, offset: Int) -> PostgresQuery {
-        let order = " ORDER BY \(query.sort.orderBy)"
-        return compose(
-            "SELECT \(MediaRecord.columns), p.total FROM (SELECT i.id, count(*) OVER ()::int8 AS total "
-                + "FROM media.items i WHERE ",
-            filter(ownerID: ownerID, query: query),
-            order + " LIMIT \(query.pageSize) OFFSET \(offset)) p JOIN media.items i ON i.id = p.id" + order)
     }
 
     /// The list's filters as SQL over `media.items i`: only the filters present, so each combination is one fixed

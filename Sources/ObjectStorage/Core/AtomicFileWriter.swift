@@ -29,6 +29,8 @@ final class AtomicFileWriter {
     private let digest: RunningMD5?
     private var pending: [ByteBuffer] = []
     private var pendingBytes = 0
+    /// Bytes handed to batches so far: where the next batch starts in the file.
+    private var batchedBytes: Int64 = 0
     private var inFlight: Task<Void, any Error>?
     private let batchSize: Int
     private(set) var bytesWritten: Int64 = 0
@@ -95,10 +97,14 @@ final class AtomicFileWriter {
         try await inFlight?.value
         inFlight = nil
         guard !pending.isEmpty else { return }
-        let (file, batch, digest) = (self.file, pending, self.digest)
+        let (file, batch, digest, offset, length) = (self.file, pending, self.digest, batchedBytes, pendingBytes)
+        batchedBytes += Int64(pendingBytes)
         pending = []
         pendingBytes = 0
-        inFlight = Task { try await writeBatch(batch, to: file, hashingInto: digest) }
+        inFlight = Task {
+            try await writeBatch(batch, to: file, hashingInto: digest)
+            file.startWriteback(offset: offset, length: length)
+        }
     }
 
     /// Writes what is left, fsyncs, renames into place and fsyncs the folder; returns the content's hex MD5 when
