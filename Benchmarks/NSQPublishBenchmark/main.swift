@@ -71,20 +71,36 @@ enum Target {
                 let (data, _) = try? await URLSession.shared.data(from: url),
                 let stats = try? JSONDecoder().decode(NSQDStats.self, from: data)
             else { return nil }
-            return stats.topics.first { $0.topic_name == topic }?.message_count
+            return stats.topics.first { $0.name == topic }?.messageCount
         }
     }
 
-    func stop() async {
-        if case .testBroker(let broker) = self { await target.stop() }
+    /// Stops the in-process broker; on a real nsqd, deletes this run's topics, so nothing piles up in its queues.
+    func stop(topics: [String]) async {
+        switch self {
+        case .testBroker(let broker):
+            await broker.stop()
+        case .nsqd(_, let http):
+            for topic in topics {
+                guard let url = URL(string: "http://\(http)/topic/delete?topic=\(topic)") else { continue }
+                var request = URLRequest(url: url)
+                request.httpMethod = "POST"
+                _ = try? await URLSession.shared.data(for: request)
+            }
+        }
     }
 }
 
 /// The part of nsqd's `/stats?format=json` read here (nsqd 1.x answers without an envelope).
 struct NSQDStats: Decodable {
     struct Topic: Decodable {
-        let topic_name: String
-        let message_count: Int
+        let name: String
+        let messageCount: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name = "topic_name"
+            case messageCount = "message_count"
+        }
     }
     let topics: [Topic]
 }
@@ -150,4 +166,4 @@ print(
 print("  PUB, pipelined, \(publishesInFlight) in flight:                 \(format(pubRate)); stored \(stored(pubStored))")
 
 await producer.close()
-await target.stop()
+await target.stop(topics: ["bench-warmup-\(runSuffix)", "bench-mpub-\(runSuffix)", "bench-pub-\(runSuffix)"])

@@ -30,16 +30,22 @@ public struct ListCounterCheck: Service {
                 helpText: "List counters the periodic check found wrong and repaired"))
     }
 
+    /// The first pass comes one interval after start, not at every start of every replica; a pass that failed is
+    /// tried again after at most five minutes.
     public func run() async throws {
-        try await PeriodicService(startup: startup) {
-            _ = await runOnce()
-            return interval
+        let retry = min(interval, .seconds(300))
+        try await PeriodicService(initialState: true, startup: startup) { isFirst in
+            if isFirst {
+                isFirst = false
+                return interval
+            }
+            return await runOnce() == nil ? retry : interval
         }.run()
     }
 
-    /// One pass over every owner; returns how many counters were repaired.
+    /// One pass over every owner; returns how many counters were repaired, or `nil` when the pass failed.
     @discardableResult
-    public func runOnce() async -> Int {
+    public func runOnce() async -> Int? {
         var repaired = 0
         var busy = 0
         var cursor: UUID?
@@ -64,6 +70,7 @@ public struct ListCounterCheck: Service {
             }
         } catch {
             logger.warning("list counter check failed; will retry", metadata: ["error": "\(error)"])
+            return nil
         }
         if busy > 0 { logger.debug("list counter check skipped busy owners", metadata: ["owners": "\(busy)"]) }
         return repaired

@@ -224,9 +224,11 @@ private final class ImportRun {
                     connection in
                     let claimed = try await ledger.claim(.media, ids, on: connection)
                     let new = candidates.filter { claimed.contains($0.id.lowercasedString) }
-                    let insertedIDs = try await targets.media.importMedia(new, on: connection)
                     let earlier = candidates.filter { !claimed.contains($0.id.lowercasedString) }
+                    // Existing rows first: their row locks come before the owners' counter locks that inserting
+                    // takes, the order a user's confirm takes them in, so the two never deadlock.
                     let advanced = try await targets.media.advanceUploads(earlier, on: connection)
+                    let insertedIDs = try await targets.media.importMedia(new, on: connection)
                     return (
                         new.filter { insertedIDs.contains($0.id) }, new.filter { !insertedIDs.contains($0.id) },
                         candidates.count - new.count, earlier.filter { advanced.contains($0.id) }

@@ -302,7 +302,7 @@ struct ListCounterTests {
             let ready = try await gateway.request(.GET, "/media?tags=pick&status=ready", token: token)
             #expect(ready.json["total_count"] as? Int == 10)
 
-            // Filters no counter answers carry their exact total in the page, and a page past the end counts apart.
+            // Filters no counter answers are counted exactly, a page past the end included.
             let matching = try await gateway.scalar(
                 """
                 SELECT count(*) FROM media.items WHERE title LIKE 'item 1%'

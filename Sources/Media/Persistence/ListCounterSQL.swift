@@ -4,12 +4,17 @@ import PostgresNIO
 
 /// The periodic check of Media's list counters: each owner's counters against exact counts of their rows.
 extension MediaRepository {
-    /// Owners with media, after `cursor` in id order, so a check of many owners pages without skipping.
+    /// Owners known to Media (a storage row or any counter), after `cursor` in id order, so a check of many owners
+    /// pages without skipping; an owner missing from one of these tables is still found through the others.
     func ownersWithMedia(after cursor: UUID?, limit: Int) async throws -> [UUID] {
         let rows = try await database.client.query(
             """
-            SELECT user_id FROM media.user_storage WHERE (\(cursor)::uuid IS NULL OR user_id > \(cursor))
-            ORDER BY user_id LIMIT \(limit)
+            SELECT owner FROM (
+                SELECT user_id AS owner FROM media.user_storage
+                UNION SELECT owner_id FROM media.owner_status_counts
+                UNION SELECT owner_id FROM media.owner_tag_counts) owners
+            WHERE (\(cursor)::uuid IS NULL OR owner > \(cursor))
+            ORDER BY owner LIMIT \(limit)
             """, logger: logger)
         var owners: [UUID] = []
         for try await owner in rows.decode(UUID.self) { owners.append(owner) }

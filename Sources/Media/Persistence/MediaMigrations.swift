@@ -119,8 +119,8 @@ public enum MediaMigrations {
         // imports, sweeps), so no code path can forget them. Transition tables make a bulk statement one counter
         // update per owner, not one per row. Each trigger first takes the owner's advisory lock until commit, so
         // one transaction at a time changes an owner's counters: two tag edits touching the same tags in opposite
-        // order would otherwise deadlock on the counter rows. It is the last lock any path takes (after the
-        // storage row and the media row), and sign, confirm and delete already queue per owner on the storage row.
+        // order would otherwise deadlock on the counter rows. Every path takes it after the rows it changes (the
+        // storage row, then the media row), and sign, confirm and delete already queue per owner on the storage row.
         // The periodic check takes the same lock, so it recounts an owner while nothing is mid-change.
         Migration(
             module: "media", version: 5, name: "list_counters",
@@ -274,8 +274,11 @@ public enum MediaMigrations {
                 """
                 CREATE FUNCTION media.fill_tag_item_order() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    SELECT created_at, status INTO NEW.item_created_at, NEW.item_status
-                    FROM media.items WHERE id = NEW.media_id;
+                    -- FOR SHARE: a status change of the item waits for this insert to commit (and its copy to the
+                    -- tag rows then sees this row), or this insert waits for the change and copies the new status.
+                    -- The owner is the item's, whoever the caller named.
+                    SELECT owner_id, created_at, status INTO NEW.owner_id, NEW.item_created_at, NEW.item_status
+                    FROM media.items WHERE id = NEW.media_id FOR SHARE;
                     RETURN NEW;
                 END $$
                 """,

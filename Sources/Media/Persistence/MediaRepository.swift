@@ -374,7 +374,7 @@ public struct MediaRepository: Sendable {
             page.add(" AND t.tag = ", query.tags[0])
             if let status = query.status { page.add(" AND t.item_status = ", status.rawValue) }
             page.add(" ORDER BY \(tagOrder) LIMIT ", query.pageSize)
-            page.add(" OFFSET ", offset, ")")
+            page.add(" OFFSET ", offset, ") AND i.owner_id = $1")
             return PostgresQuery(unsafeSQL: columns + page.sql + order, binds: page.bindings)
         }
         let filter = Self.filter(ownerID: ownerID, query: query)
@@ -396,6 +396,7 @@ public struct MediaRepository: Sendable {
         }
         if let after = query.takenAfter { filter.add(" AND i.taken_at >= ", after) }
         if let before = query.takenBefore { filter.add(" AND i.taken_at < ", before) }
+        // `$1` is the owner, the first binding above.
         for tag in query.tags {
             filter.add(
                 " AND EXISTS (SELECT 1 FROM media.tags t WHERE t.owner_id = $1 AND t.media_id = i.id AND t.tag = ",

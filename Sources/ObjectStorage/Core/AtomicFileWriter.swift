@@ -101,10 +101,7 @@ final class AtomicFileWriter {
         batchedBytes += Int64(pendingBytes)
         pending = []
         pendingBytes = 0
-        inFlight = Task {
-            try await writeBatch(batch, to: file, hashingInto: digest)
-            file.startWriteback(offset: offset, length: length)
-        }
+        inFlight = Task { try await writeBatch(batch, at: offset, length: length, to: file, hashingInto: digest) }
     }
 
     /// Writes what is left, fsyncs, renames into place and fsyncs the folder; returns the content's hex MD5 when
@@ -143,12 +140,21 @@ final class AtomicFileWriter {
 
 /// Writes one batch on the blocking-I/O pool. Hashing and writing read the same immutable chunks, so they run side
 /// by side on two pool threads; the next batch waits for this one, which keeps the digest in order.
-private func writeBatch(_ batch: [ByteBuffer], to file: LocalFile, hashingInto digest: RunningMD5?) async throws {
+/// Writeback of the batch starts as soon as it is written (it may block while the device is busy, so it stays on the
+/// pool too).
+private func writeBatch(
+    _ batch: [ByteBuffer], at offset: Int64, length: Int, to file: LocalFile, hashingInto digest: RunningMD5?
+) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         if let digest {
             group.addTask { try await BlockingIO.run { digest.update(batch) } }
         }
-        group.addTask { try await BlockingIO.run { try file.write(gathering: batch) } }
+        group.addTask {
+            try await BlockingIO.run {
+                try file.write(gathering: batch)
+                file.startWriteback(offset: offset, length: length)
+            }
+        }
         try await group.waitForAll()
     }
 }

@@ -109,22 +109,6 @@ final class LocalFile: @unchecked Sendable {
         return buffer
     }
 
-    /// Appends all readable bytes of `buffer` (loops over short writes).
-    func write(_ buffer: ByteBuffer) throws {
-        let descriptor = try currentDescriptor()
-        try buffer.withUnsafeReadableBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let result = systemWrite(descriptor, bytes.baseAddress! + written, bytes.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw LocalFileError(operation: "write", path: path, errno: errno)
-                }
-                written += result
-            }
-        }
-    }
-
     /// Vectors one `writev` accepts (POSIX guarantees at least 16; Linux takes 1024).
     private static let maximumVectors = max(16, sysconf(Int32(_SC_IOV_MAX)))
 
@@ -136,7 +120,8 @@ final class LocalFile: @unchecked Sendable {
         var storages: [Unmanaged<AnyObject>] = []
         vectors.reserveCapacity(buffers.count)
         storages.reserveCapacity(buffers.count)
-        // Each buffer's storage is retained while its address is in a vector, as NIO's own vectored writes do.
+        // Each buffer's storage is retained while its address is in a vector: the pointer outlives the closure that
+        // handed it out, which NIO allows only with the storage held.
         for buffer in buffers where buffer.readableBytes > 0 {
             buffer.withUnsafeReadableBytesWithStorageManagement { bytes, storage in
                 storages.append(storage.retain())
@@ -154,6 +139,8 @@ final class LocalFile: @unchecked Sendable {
                 if errno == EINTR { continue }
                 throw LocalFileError(operation: "write", path: path, errno: errno)
             }
+            // Nothing written with bytes left would loop for ever; a regular file only does that when it cannot grow.
+            if result == 0 { throw LocalFileError(operation: "write", path: path, errno: ENOSPC) }
             // Skip the vectors written in full; a partly written one keeps its rest.
             var remaining = result
             while remaining > 0 {
@@ -367,16 +354,6 @@ private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32
     Musl.open(path, flags, mode)
     #else
     Glibc.open(path, flags, mode)
-    #endif
-}
-
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Darwin)
-    Darwin.write(descriptor, bytes, count)
-    #elseif canImport(Musl)
-    Musl.write(descriptor, bytes, count)
-    #else
-    Glibc.write(descriptor, bytes, count)
     #endif
 }
 

@@ -103,7 +103,6 @@ public struct S3Client: ObjectStore {
     /// GetObject streamed to a temporary file next to `fileURL`, renamed into place when complete.
     public func download(_ key: ObjectKey, to fileURL: URL) async throws {
         let destination = fileURL.path
-        let chunkSize = configuration.uploadChunkSize
         var operation = S3Operation("GetObject", .get, key: key, idempotent: true)
         operation.timeout = configuration.transferTimeout
         try await perform(operation) { response in
