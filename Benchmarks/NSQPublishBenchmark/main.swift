@@ -137,8 +137,13 @@ func measure(count: Int, window: Int, _ operation: @escaping @Sendable (Int) asy
     return Double(count) / seconds
 }
 
-// Warm up the connection and code paths.
-try await producer.publish(topic: "bench-warmup-\(runSuffix)", body: body)
+// Warm up the connection and code paths; an nsqd that does not answer ends the run with one line.
+do {
+    try await producer.publish(topic: "bench-warmup-\(runSuffix)", body: body)
+} catch {
+    FileHandle.standardError.write(Data("cannot publish to \(target.name): \(error)\n".utf8))
+    exit(69)
+}
 
 let batch = Array(repeating: body, count: batchSize)
 let batchesPerSecond = try await measure(count: messageCount / batchSize, window: batchesInFlight) { _ in
