@@ -40,7 +40,6 @@ public struct MediaListQuery: Sendable {
     }
 
     var isUnfiltered: Bool { status == nil && tags.isEmpty && search == nil && takenAfter == nil && takenBefore == nil }
-
 }
 
 /// SQL of the Media module. Every read and write is scoped by owner.
@@ -118,6 +117,8 @@ public struct MediaRepository: Sendable {
                         \(upload.declaredSize), \(upload.declaredSize ?? 0), 'uploading', \(upload.objectKey),
                         \(upload.multipartUploadID), \(upload.partSize))
                 """, logger: logger)
+            // The list's totals come from the counter tables now; `item_count` is still kept because the release
+            // before them reads it, so rolling back keeps its totals right.
             try await connection.query(
                 "UPDATE media.user_storage SET item_count = item_count + 1 WHERE user_id = \(upload.ownerID)",
                 logger: logger)
