@@ -2,7 +2,8 @@ import Foundation
 import MediaVaultCore
 import PostgresNIO
 
-/// The periodic check of Media's list counters: each owner's counters against exact counts of their rows.
+/// The periodic check of Media's list counters: each owner's counters against exact counts of their rows, and the
+/// tag rows' copies of their item's status and creation time against the items.
 extension MediaRepository {
     /// Owners known to Media (a storage row or any counter), after `cursor` in id order, so a check of many owners
     /// pages without skipping; an owner missing from one of these tables is still found through the others.
@@ -68,6 +69,16 @@ extension MediaRepository {
                 SELECT ((SELECT count(*) FROM fixed) + (SELECT count(*) FROM removed))::int8
                 """, logger: logger)
             for try await count in tags.decode(Int.self) { corrected += count }
+            // The tag rows' copies of their item's status and creation time, which the tag pages walk by.
+            let copies = try await connection.query(
+                """
+                UPDATE media.tags t SET item_status = i.status, item_created_at = i.created_at
+                FROM media.items i
+                WHERE t.owner_id = \(ownerID) AND i.id = t.media_id
+                    AND (t.item_status <> i.status OR t.item_created_at <> i.created_at)
+                RETURNING 1
+                """, logger: logger)
+            for try await _ in copies { corrected += 1 }
             return corrected
         }
     }
