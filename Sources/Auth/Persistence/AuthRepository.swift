@@ -76,7 +76,7 @@ public struct AuthRepository: Sendable {
     /// The user of a live (unrevoked, unexpired) session: run on every authenticated request, so prepared.
     public func authenticatedUser(tokenHash: [UInt8]) async throws -> AuthenticatedUser? {
         let rows = try await database.client.execute(
-            SessionUserStatement(tokenHash: Data(tokenHash)), logger: database.logger)
+            SessionUserStatement(tokenHash: ByteBuffer(bytes: tokenHash)), logger: database.logger)
         for try await user in rows { return user }
         return nil
     }
@@ -98,13 +98,9 @@ struct SessionUserStatement: PostgresPreparedStatement {
         """
     typealias Row = AuthenticatedUser
 
-    let tokenHash: Data
+    let tokenHash: ByteBuffer
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        try bindings.append(tokenHash)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(tokenHash) }
 
     func decodeRow(_ row: PostgresRow) throws -> AuthenticatedUser {
         let (sessionID, userID, discordID, username) = try row.decode((UUID, UUID, String, String).self)

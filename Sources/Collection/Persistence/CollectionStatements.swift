@@ -1,4 +1,5 @@
 import Foundation
+import MediaVaultCore
 import PostgresNIO
 
 // Collection's fixed statements on request paths (a collection by id, its items, what a share token opens), run
@@ -11,11 +12,7 @@ struct CollectionByIDStatement: PostgresPreparedStatement {
 
     let collectionID: UUID
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(collectionID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(collectionID) }
 
     func decodeRow(_ row: PostgresRow) throws -> CollectionRecord { try CollectionRecord(row: row) }
 }
@@ -31,11 +28,7 @@ struct CollectionItemsStatement: PostgresPreparedStatement {
 
     let collectionID: UUID
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(collectionID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(collectionID) }
 
     func decodeRow(_ row: PostgresRow) throws -> CollectionItemRecord {
         let (mediaID, position, addedAt) = try row.decode((UUID, Int32?, Date).self)
@@ -55,11 +48,7 @@ struct ShareLinkByDigestStatement: PostgresPreparedStatement {
 
     let digest: ByteBuffer
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(digest)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(digest) }
 
     func decodeRow(_ row: PostgresRow) throws -> (ShareLinkRecord, CollectionRecord) {
         (try ShareLinkRecord(row: row), try CollectionRecord(row: row, offset: ShareLinkRecord.columnCount))
@@ -74,11 +63,7 @@ struct CollectionByTokenDigestStatement: PostgresPreparedStatement {
 
     let digest: ByteBuffer
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(digest)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(digest) }
 
     func decodeRow(_ row: PostgresRow) throws -> CollectionRecord { try CollectionRecord(row: row) }
 }

@@ -15,12 +15,7 @@ struct MediaByIDStatement: PostgresPreparedStatement {
     let mediaID: UUID
     let ownerID: UUID
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(mediaID)
-        bindings.append(ownerID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(mediaID, ownerID) }
 
     func decodeRow(_ row: PostgresRow) throws -> MediaRecord { try MediaRecord(row: row) }
 }
@@ -42,12 +37,7 @@ struct MediaDetailStatement: PostgresPreparedStatement {
     let mediaID: UUID
     let ownerID: UUID
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(mediaID)
-        bindings.append(ownerID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(mediaID, ownerID) }
 
     func decodeRow(_ row: PostgresRow) throws -> MediaRecord {
         var record = try MediaRecord(row: row)
@@ -90,11 +80,7 @@ struct RenditionsOfMediaStatement: PostgresPreparedStatement {
 
     let mediaIDs: [UUID]
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(mediaIDs)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(mediaIDs) }
 
     func decodeRow(_ row: PostgresRow) throws -> (UUID, MediaRendition) {
         let cells = try row.decode((UUID, RenditionKind, String, String, String, Int?, Int?, Int?, Int64, Bool).self)
@@ -117,11 +103,7 @@ struct OwnerItemTotalStatement: PostgresPreparedStatement {
 
     let ownerID: UUID
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(ownerID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(ownerID) }
 
     func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
 }
@@ -135,12 +117,7 @@ struct OwnerStatusTotalStatement: PostgresPreparedStatement {
     let ownerID: UUID
     let status: MediaStatus
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(ownerID)
-        bindings.append(status.rawValue)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(ownerID, status.rawValue) }
 
     func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
 }
@@ -154,12 +131,7 @@ struct OwnerTagTotalStatement: PostgresPreparedStatement {
     let ownerID: UUID
     let tag: String
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(ownerID)
-        bindings.append(tag)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(ownerID, tag) }
 
     func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
 }
@@ -176,13 +148,7 @@ struct OwnerTagStatusTotalStatement: PostgresPreparedStatement {
     let tag: String
     let status: MediaStatus
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(ownerID)
-        bindings.append(tag)
-        bindings.append(status.rawValue)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(ownerID, tag, status.rawValue) }
 
     func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
 }
@@ -219,13 +185,7 @@ struct UnfilteredPageStatement<Order: MediaPageOrder>: PostgresPreparedStatement
     let limit: Int
     let offset: Int
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(ownerID)
-        bindings.append(limit)
-        bindings.append(offset)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(ownerID, limit, offset) }
 
     func decodeRow(_ row: PostgresRow) throws -> MediaRecord { try MediaRecord(row: row) }
 }

@@ -143,3 +143,11 @@ public struct TimeoutError: Error, CustomStringConvertible {
     public let timeout: Duration
     public var description: String { "timed out after \(timeout)" }
 }
+
+extension PostgresBindings {
+    /// The values bound in order as `$1, $2, …`: what a prepared statement's `makeBindings()` returns.
+    public init<each Value: PostgresNonThrowingEncodable>(_ value: repeat each Value) {
+        self.init()
+        repeat append(each value)
+    }
+}

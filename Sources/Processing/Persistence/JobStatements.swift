@@ -18,12 +18,7 @@ struct LatestJobStatement: PostgresPreparedStatement {
     let mediaID: UUID
     let ownerID: UUID
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(mediaID)
-        bindings.append(ownerID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(mediaID, ownerID) }
 
     func decodeRow(_ row: PostgresRow) throws -> JobStatusRecord {
         let cells = try row.decode((UUID, UUID, JobStatus, Int, Int, Double, String?, Date).self)
@@ -56,12 +51,7 @@ struct ClaimJobStatement: PostgresPreparedStatement {
     let jobID: UUID
     let workerID: String
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(jobID)
-        bindings.append(workerID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(jobID, workerID) }
 
     func decodeRow(_ row: PostgresRow) throws -> ClaimedJob { try claimedJob(row) }
 }
@@ -82,11 +72,7 @@ struct ClaimNextJobStatement: PostgresPreparedStatement {
 
     let workerID: String
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(workerID)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(workerID) }
 
     func decodeRow(_ row: PostgresRow) throws -> ClaimedJob { try claimedJob(row) }
 }
@@ -105,13 +91,7 @@ struct JobHeartbeatStatement: PostgresPreparedStatement {
     let workerID: String
     let progress: Float
 
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3)
-        bindings.append(jobID)
-        bindings.append(workerID)
-        bindings.append(progress)
-        return bindings
-    }
+    func makeBindings() throws -> PostgresBindings { PostgresBindings(jobID, workerID, progress) }
 
     func decodeRow(_ row: PostgresRow) throws -> UUID { try row.decode(UUID.self) }
 }
