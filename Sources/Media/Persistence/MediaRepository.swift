@@ -187,7 +187,7 @@ public struct MediaRepository: Sendable {
         }
         return records.map { record in
             var record = record
-            record.renditions = (renditions[record.id] ?? []).sorted { $0.kind.preference < $1.kind.preference }
+            record.renditions = (renditions[record.id] ?? []).bestFirst()
             return record
         }
     }

@@ -44,7 +44,7 @@ struct MediaDetailStatement: PostgresPreparedStatement {
         let json = try row.makeRandomAccess()[MediaRecord.columnCount].decode(String?.self)
         if let json {
             record.renditions = try JSONDecoder().decode([StoredRendition].self, from: Data(json.utf8))
-                .map { try $0.rendition() }.sorted { $0.kind.preference < $1.kind.preference }
+                .map { try $0.rendition() }.bestFirst()
         }
         return record
     }

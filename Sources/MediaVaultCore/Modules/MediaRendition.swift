@@ -87,3 +87,10 @@ public struct RenditionResponse: Encodable, Sendable, Equatable {
         case sizeBytes = "size_bytes"
     }
 }
+
+extension Sequence<MediaRendition> {
+    /// In ``RenditionKind/preference`` order: the order in which a player should try them.
+    public func bestFirst() -> [MediaRendition] {
+        sorted { $0.kind.preference < $1.kind.preference }
+    }
+}
