@@ -23,7 +23,7 @@ public struct CollectionModule: Sendable {
             shared: shared, storageOrigin: store.publicOrigin, pageTemplates: SharePageTemplates.bundled())
     }
 
-    public func registerRoutes(on router: Router<AppRequestContext>) {
+    public func registerRoutes(on router: AccessRouter) {
         collections.register(on: router)
         sharing.register(on: router)
     }

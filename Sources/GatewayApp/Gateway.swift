@@ -36,71 +36,17 @@ public let gatewayMigrations: [Migration] =
 public func buildGateway(
     configuration: GatewayConfiguration, logger: Logger, options: GatewayOptions = GatewayOptions()
 ) throws -> some ApplicationProtocol {
-    let registry = PrometheusCollectorRegistry()
-    let database = Database(configuration: configuration.core.database, logger: logger)
-    let httpClient = HTTPClient(
-        eventLoopGroupProvider: .singleton,
-        configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30))))
-    let storage = try Storage.make(
-        configuration.storage, httpClient: httpClient, publicBaseURL: configuration.apiBaseURL,
-        signingKey: configuration.auth.sessionSecret, logger: logger)
-    logger.info("object storage", metadata: configuration.storage.summary)
-    for notice in configuration.notices { logger.warning("\(notice)") }
-    let startup = StartupGate()
-    let processing = ProcessingModule(database: database, maxAttempts: configuration.processing.maxAttempts)
-    let media = MediaModule(
-        configuration: configuration.media, database: database, store: storage.store, scheduler: processing.scheduler,
-        registry: registry, janitorInterval: configuration.janitorInterval, startup: startup, logger: logger)
-    let collections = CollectionModule(
-        configuration: configuration.collections, database: database, catalog: media.catalog, store: storage.store)
-    let producer = configuration.processing.usesNSQ
-        ? NSQProducer(
-            configuration: .init(addresses: configuration.processing.nsqHosts, clientID: "mediavault-gateway"),
-            logger: logger)
-        : nil
-    let relay = OutboxRelay(
-        database: database, jobs: processing.jobs, producer: producer, registry: registry,
-        staleAfter: configuration.processing.staleAfter, startup: startup, logger: logger)
-    let discord = configuration.auth.discord.map { DiscordAPI.live(configuration: $0, httpClient: httpClient) }
-    let auth = AuthModule(
-        configuration: configuration.auth, database: database, discord: discord,
-        profileExtensions: [media.profileExtension])
-
-    let router = Router(context: AppRequestContext.self)
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxyCount))
-    router.add(middleware: HTTPMetricsMiddleware(registry: registry))
-    router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.corsAllowedOrigins))
-    router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorEnvelopeMiddleware())
-    router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
-    if let secret = configuration.gatewaySecret { router.add(middleware: GatewaySecretMiddleware(secret: secret)) }
-    router.add(middleware: auth.authenticationMiddleware)
-
-    var checks = [ReadinessCheck(name: "postgres") { try await database.ping(timeout: .seconds(2)) }]
-    if configuration.processing.usesNSQ {
-        let hosts = configuration.processing.nsqHosts
-        checks.append(ReadinessCheck(name: "nsq", critical: false) { try await NSQProbe.check(addresses: hosts) })
-    }
-    checks.append(ReadinessCheck(name: "outbox", critical: false) {
-        // Fails (without making the gateway unready) when messages pile up: the queue is not draining.
-        if try await relay.pendingCount() > 1000 { throw AppError.unavailable("outbox backlog") }
-    })
-    HealthRoutes(checks: checks).register(on: router)
-    MetricsRoute.register(on: router, registry: registry)
-    auth.registerRoutes(on: router)
-    media.registerRoutes(on: router)
-    collections.registerRoutes(on: router)
-    processing.registerRoutes(on: router)
-    if let fileSystem = storage.fileSystem { FileStoreRoutes(store: fileSystem).register(on: router) }
-
+    let gateway = try GatewayComposition(configuration: configuration, logger: logger)
     var app = Application(
-        router: router,
+        router: gateway.router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [database.client, HTTPClientService(client: httpClient), media.janitor, media.counterCheck, relay],
+        services: gateway.services,
         onServerRunning: { channel in await options.onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
     let runMigrations = options.runMigrations ?? configuration.autoMigrate
+    let database = gateway.database
+    let storage = gateway.storage
+    let startup = gateway.startup
     app.beforeServerStarts {
         if runMigrations {
             try await MigrationRunner(migrations: gatewayMigrations, logger: logger).run(on: database.client)
@@ -109,6 +55,104 @@ public func buildGateway(
         startup.open()
     }
     return app
+}
+
+/// The routes a gateway with `configuration` serves, as the router holds them and as they were declared with their
+/// access: what the API description is checked against. Nothing is started.
+public func gatewayRoutes(
+    configuration: GatewayConfiguration, logger: Logger
+) async throws -> (served: [String], declared: [RouteDeclaration]) {
+    let gateway = try GatewayComposition(configuration: configuration, logger: logger)
+    try await gateway.httpClient.shutdown()
+    return (gateway.router.routes.map { "\($0.method.rawValue) \($0.path.description)" }, gateway.routeTable.declarations)
+}
+
+/// Every part of the gateway, wired: modules, middleware, routes and the services to run.
+struct GatewayComposition {
+    let router: Router<AppRequestContext>
+    let routeTable: RouteAccessTable
+    let services: [any Service]
+    let database: Database
+    let storage: Storage
+    let startup: StartupGate
+    let httpClient: HTTPClient
+
+    init(configuration: GatewayConfiguration, logger: Logger) throws {
+        let registry = PrometheusCollectorRegistry()
+        let database = Database(configuration: configuration.core.database, logger: logger)
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30))))
+        let storage = try Storage.make(
+            configuration.storage, httpClient: httpClient, publicBaseURL: configuration.apiBaseURL,
+            signingKey: configuration.auth.sessionSecret, logger: logger)
+        logger.info("object storage", metadata: configuration.storage.summary)
+        for notice in configuration.notices { logger.warning("\(notice)") }
+        let startup = StartupGate()
+        let processing = ProcessingModule(database: database, maxAttempts: configuration.processing.maxAttempts)
+        let media = MediaModule(
+            configuration: configuration.media, database: database, store: storage.store, scheduler: processing.scheduler,
+            registry: registry, janitorInterval: configuration.janitorInterval, startup: startup, logger: logger)
+        let collections = CollectionModule(
+            configuration: configuration.collections, database: database, catalog: media.catalog, store: storage.store)
+        let producer = configuration.processing.usesNSQ
+            ? NSQProducer(
+                configuration: .init(addresses: configuration.processing.nsqHosts, clientID: "mediavault-gateway"),
+                logger: logger)
+            : nil
+        let relay = OutboxRelay(
+            database: database, jobs: processing.jobs, producer: producer, registry: registry,
+            staleAfter: configuration.processing.staleAfter, startup: startup, logger: logger)
+        let discord = configuration.auth.discord.map { DiscordAPI.live(configuration: $0, httpClient: httpClient) }
+        let auth = AuthModule(
+            configuration: configuration.auth, database: database, discord: discord,
+            profileExtensions: [media.profileExtension], logger: logger)
+
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxyCount))
+        router.add(middleware: HTTPMetricsMiddleware(registry: registry))
+        router.add(middleware: CORSPolicyMiddleware(allowedOrigins: configuration.corsAllowedOrigins))
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
+        if let secret = configuration.gatewaySecret { router.add(middleware: GatewaySecretMiddleware(secret: secret)) }
+        router.add(middleware: auth.authenticationMiddleware)
+
+        var checks = [ReadinessCheck(name: "postgres") { try await database.ping(timeout: .seconds(2)) }]
+        if configuration.processing.usesNSQ {
+            let hosts = configuration.processing.nsqHosts
+            checks.append(ReadinessCheck(name: "nsq", critical: false) { try await NSQProbe.check(addresses: hosts) })
+        }
+        checks.append(ReadinessCheck(name: "outbox", critical: false) {
+            // Fails (without making the gateway unready) when messages pile up: the queue is not draining.
+            if try await relay.pendingCount() > 1000 { throw AppError.unavailable("outbox backlog") }
+        })
+        let routes = AccessRouter(router: router)
+        HealthRoutes(checks: checks).register(on: routes)
+        MetricsRoute.register(on: routes, registry: registry)
+        auth.registerRoutes(on: routes)
+        media.registerRoutes(on: routes)
+        collections.registerRoutes(on: routes)
+        processing.registerRoutes(on: routes)
+        var features: Set<OpenAPIDocument.Feature> = []
+        if configuration.auth.devLoginEnabled { features.insert(.devLogin) }
+        if let fileSystem = storage.fileSystem {
+            FileStoreRoutes(store: fileSystem).register(on: routes)
+            features.insert(.filesystemStorage)
+        }
+        OpenAPIDocument.register(
+            on: routes,
+            document: try OpenAPIDocument.served(serverURL: configuration.apiBaseURL.absoluteString, features: features))
+
+        self.router = router
+        self.routeTable = routes.table
+        self.services = [database.client, HTTPClientService(client: httpClient), media.janitor, media.counterCheck, relay]
+        self.database = database
+        self.storage = storage
+        self.startup = startup
+        self.httpClient = httpClient
+    }
 }
 
 /// Applies the JSON request-body limit; file uploads to `/storage/` have their own signed size caps.

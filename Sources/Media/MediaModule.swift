@@ -30,7 +30,7 @@ public struct MediaModule: Sendable {
             janitor: janitor, registry: registry)
     }
 
-    public func registerRoutes(on router: Router<AppRequestContext>) {
+    public func registerRoutes(on router: AccessRouter) {
         controller.register(on: router)
     }
 

@@ -12,7 +12,7 @@ public struct ProcessingModule: Sendable {
 
     public var scheduler: any ProcessingScheduler { jobs }
 
-    public func registerRoutes(on router: Router<AppRequestContext>) {
+    public func registerRoutes(on router: AccessRouter) {
         ProcessingController(jobs: jobs).register(on: router)
     }
 }

@@ -12,10 +12,10 @@ public struct FileStoreRoutes: Sendable {
         self.store = store
     }
 
-    public func register(on router: Router<AppRequestContext>) {
-        router.on("/storage/**", method: .put, use: handle)
-        router.on("/storage/**", method: .get, use: handle)
-        router.on("/storage/**", method: .head, use: handle)
+    public func register(on router: AccessRouter) {
+        router.put("/storage/**", .open, use: handle)
+        router.get("/storage/**", .open, use: handle)
+        router.head("/storage/**", .open, use: handle)
     }
 
     @Sendable func handle(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -65,8 +65,9 @@ public func buildWorker(
         ])
 
     let router = Router(context: AppRequestContext.self)
-    router.get("/healthz") { _, _ in ["status": "ok"] }
-    MetricsRoute.register(on: router, registry: registry)
+    let routes = AccessRouter(router: router)
+    routes.get("/healthz", .open) { _, _ in ["status": "ok"] }
+    MetricsRoute.register(on: routes, registry: registry)
     let http = Application(
         router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         onServerRunning: { channel in await onHTTPRunning(channel.localAddress?.port ?? 0) }, logger: logger)

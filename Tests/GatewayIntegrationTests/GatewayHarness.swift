@@ -47,9 +47,10 @@ final class GatewayHarness: Sendable {
     }
 
     /// Starts a gateway; pass `sharing:` to start a second replica over the same database and fake Discord.
-    static func start(extraEnvironment: [String: String] = [:], sharing other: GatewayHarness? = nil) async throws
-        -> GatewayHarness
-    {
+    static func start(
+        extraEnvironment: [String: String] = [:], sharing other: GatewayHarness? = nil,
+        logHandler: (@Sendable (String) -> any LogHandler)? = nil
+    ) async throws -> GatewayHarness {
         let database: DatabaseConfiguration
         let discord: FakeDiscord
         if let other {
@@ -60,7 +61,7 @@ final class GatewayHarness: Sendable {
         }
         let environment = Self.environment(database: database, discord: discord, extra: extraEnvironment)
         let configuration = try GatewayConfiguration(source: ConfigSource(environment: environment))
-        var logger = Logger(label: "gateway-test")
+        var logger = logHandler.map { Logger(label: "gateway-test", factory: $0) } ?? Logger(label: "gateway-test")
         logger.logLevel = configuration.core.logging.level
         let server = try await RunningServer.start { onRunning in
             try buildGateway(

@@ -24,15 +24,15 @@ public struct AuthController: Sendable {
         self.now = now
     }
 
-    public func register(on router: Router<AppRequestContext>) {
+    public func register(on router: AccessRouter) {
         let auth = router.group("auth")
-        auth.get("discord/login", use: login)
-        auth.get("discord/callback", use: callback)
-        auth.post("logout", use: logout)
-        auth.get("me", use: me)
+        auth.get("discord/login", .open, use: login)
+        auth.get("discord/callback", .open, use: callback)
+        auth.post("logout", .account, use: logout)
+        auth.get("me", .account, use: me)
         if configuration.devLoginEnabled {
-            auth.get("dev/login", use: devLoginRedirect)
-            auth.post("dev/login", use: devLoginJSON)
+            auth.get("dev/login", .open, use: devLoginRedirect)
+            auth.post("dev/login", .open, use: devLoginJSON)
         }
     }
 
@@ -226,8 +226,9 @@ public struct AuthController: Sendable {
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let user = try context.requireUser()
-        try await sessions.revoke(sessionID: user.sessionID)
+        // An account route: only a session gets here, never an API key.
+        guard let sessionID = try context.requireUser().sessionID else { throw AppError.unauthenticated() }
+        try await sessions.revoke(sessionID: sessionID)
         var response = try SuccessResponse(success: true).response(from: request, context: context)
         response.setCookie(sessions.clearingCookie())
         return response

@@ -104,6 +104,7 @@ struct SessionUserStatement: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> AuthenticatedUser {
         let (sessionID, userID, discordID, username) = try row.decode((UUID, UUID, String, String).self)
-        return AuthenticatedUser(id: userID, sessionID: sessionID, discordID: discordID, username: username)
+        return AuthenticatedUser(
+            id: userID, credential: .session(id: sessionID), discordID: discordID, username: username)
     }
 }

@@ -8,21 +8,21 @@ struct CollectionController: Sendable {
     var repository: CollectionRepository { shared.repository }
     var catalog: any MediaCatalog { shared.catalog }
 
-    func register(on router: Router<AppRequestContext>) {
+    func register(on router: AccessRouter) {
         let collections = router.group("collection")
-        collections.post(use: create)
-        collections.get(use: list)
-        collections.get(":id", use: get)
-        collections.patch(":id", use: update)
-        collections.delete(":id", use: delete)
-        collections.post(":id/add", use: addMedia)
-        collections.delete(":id/media/:mediaID", use: removeMedia)
-        collections.put(":id/order", use: setOrder)
-        collections.put(":id/share", use: share)
-        collections.post(":id/links", use: createLink)
-        collections.get(":id/links", use: listLinks)
-        collections.patch(":id/links/:linkID", use: updateLink)
-        collections.delete(":id/links/:linkID", use: revokeLink)
+        collections.post(.scope(.collectionsWrite), use: create)
+        collections.get(.scope(.collectionsRead), use: list)
+        collections.get(":id", .openOrScope(.collectionsRead), use: get)
+        collections.patch(":id", .scope(.collectionsWrite), use: update)
+        collections.delete(":id", .scope(.collectionsWrite), use: delete)
+        collections.post(":id/add", .scope(.collectionsWrite), use: addMedia)
+        collections.delete(":id/media/:mediaID", .scope(.collectionsWrite), use: removeMedia)
+        collections.put(":id/order", .scope(.collectionsWrite), use: setOrder)
+        collections.put(":id/share", .scope(.sharesWrite), use: share)
+        collections.post(":id/links", .scope(.sharesWrite), use: createLink)
+        collections.get(":id/links", .scope(.sharesRead), use: listLinks)
+        collections.patch(":id/links/:linkID", .scope(.sharesWrite), use: updateLink)
+        collections.delete(":id/links/:linkID", .scope(.sharesWrite), use: revokeLink)
     }
 
     // MARK: The collection
@@ -232,7 +232,7 @@ struct CollectionController: Sendable {
     /// A link's expiry from the request's `expires_at` (RFC 3339), `expires_in_days` or `never_expires`.
     func expiry(expiresAt raw: String?, expiresInDays: Int?, neverExpires: Bool?, now: Date) throws -> Date? {
         let expiresAt = try raw.map { raw -> Date in
-            guard let date = Self.parseTimestamp(raw) else {
+            guard let date = RFC3339.date(from: raw) else {
                 throw AppError.invalidArgument("expires_at must be an RFC 3339 timestamp", details: ["field": "expires_at"])
             }
             return date
@@ -240,11 +240,5 @@ struct CollectionController: Sendable {
         return try CollectionRules.expiry(
             expiresAt: expiresAt, expiresInDays: expiresInDays, neverExpires: neverExpires ?? false,
             defaultExpiry: shared.configuration.defaultLinkExpiry, now: now)
-    }
-
-    static func parseTimestamp(_ raw: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return withFraction.date(from: raw) ?? ISO8601DateFormatter().date(from: raw)
     }
 }

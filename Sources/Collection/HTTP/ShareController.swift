@@ -13,12 +13,12 @@ struct ShareController: Sendable {
     /// Parsed once when the module starts; every page a request renders shares them.
     let pageTemplates: SharePageTemplates
 
-    func register(on router: Router<AppRequestContext>) {
-        router.get("s/:token", use: page)
-        router.post("s/:token", use: unlockForm)
-        router.get("s/:token/items/:mediaID/:variant", use: itemRedirect)
-        router.get("api/share/:token", use: json)
-        router.post("api/share/:token/unlock", use: unlockJSON)
+    func register(on router: AccessRouter) {
+        router.get("s/:token", .open, use: page)
+        router.post("s/:token", .open, use: unlockForm)
+        router.get("s/:token/items/:mediaID/:variant", .open, use: itemRedirect)
+        router.get("api/share/:token", .open, use: json)
+        router.post("api/share/:token/unlock", .open, use: unlockJSON)
     }
 
     // MARK: JSON

@@ -14,21 +14,21 @@ public struct MediaController: Sendable {
     let janitor: StorageJanitor
     let registry: PrometheusCollectorRegistry
 
-    public func register(on router: Router<AppRequestContext>) {
+    public func register(on router: AccessRouter) {
         let media = router.group("media")
-        media.post("upload/sign", use: sign)
-        media.post("upload/confirm", use: confirm)
-        media.post("upload/multipart", use: startMultipart)
-        media.post("upload/multipart/:id/urls", use: partURLs)
-        media.get("upload/multipart/:id/parts", use: uploadedParts)
-        media.post("upload/multipart/:id/complete", use: completeMultipart)
-        media.delete("upload/multipart/:id", use: abortMultipart)
-        media.get(use: list)
-        media.get(":id", use: get)
-        media.get(":id/download", use: download)
-        media.patch(":id/tags", use: updateTags)
-        media.post(":id/reprocess", use: reprocess)
-        media.delete(":id", use: delete)
+        media.post("upload/sign", .scope(.mediaWrite), use: sign)
+        media.post("upload/confirm", .scope(.mediaWrite), use: confirm)
+        media.post("upload/multipart", .scope(.mediaWrite), use: startMultipart)
+        media.post("upload/multipart/:id/urls", .scope(.mediaWrite), use: partURLs)
+        media.get("upload/multipart/:id/parts", .scope(.mediaWrite), use: uploadedParts)
+        media.post("upload/multipart/:id/complete", .scope(.mediaWrite), use: completeMultipart)
+        media.delete("upload/multipart/:id", .scope(.mediaWrite), use: abortMultipart)
+        media.get(.scope(.mediaRead), use: list)
+        media.get(":id", .scope(.mediaRead), use: get)
+        media.get(":id/download", .scope(.mediaRead), use: download)
+        media.patch(":id/tags", .scope(.mediaWrite), use: updateTags)
+        media.post(":id/reprocess", .scope(.mediaWrite), use: reprocess)
+        media.delete(":id", .scope(.mediaDelete), use: delete)
     }
 
     // MARK: Single upload

@@ -2,18 +2,23 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The signed-in user, set by the authentication middleware.
+/// The signed-in user, set by the authentication middleware, and the credential that proved it.
 public struct AuthenticatedUser: Sendable, Hashable {
     public let id: UUID
-    public let sessionID: UUID
+    public let credential: Credential
     public let discordID: String
     public let username: String
 
-    public init(id: UUID, sessionID: UUID, discordID: String, username: String) {
+    public init(id: UUID, credential: Credential, discordID: String, username: String) {
         self.id = id
-        self.sessionID = sessionID
+        self.credential = credential
         self.discordID = discordID
         self.username = username
+    }
+
+    /// The session behind the request; nil for an API key.
+    public var sessionID: UUID? {
+        if case .session(let id) = credential { id } else { nil }
     }
 }
 
@@ -62,8 +67,15 @@ public enum APIJSON {
     }
 }
 
-/// RFC 3339 UTC formatting with millisecond precision.
+/// RFC 3339 UTC formatting with millisecond precision, and parsing of what clients send.
 public enum RFC3339 {
+    /// A client's timestamp, with or without fractional seconds.
+    public static func date(from text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return withFraction.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
     public static func string(from date: Date) -> String {
         date.formatted(
             Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))
@@ -78,8 +90,24 @@ extension Request {
         do {
             return try context.requestDecoder.decode(Value.self, from: buffer)
         } catch let error as DecodingError {
-            throw AppError.invalidArgument(Self.describe(error))
+            let field = Self.field(of: error)
+            throw AppError.invalidArgument(Self.describe(error), details: field.map { ["field": .string($0)] })
         }
+    }
+
+    /// The dotted path of the field a decoding error is about; nil when it is about the whole body.
+    static func field(of error: DecodingError) -> String? {
+        let codingPath: [any CodingKey]
+        switch error {
+        case .dataCorrupted(let context), .valueNotFound(_, let context), .typeMismatch(_, let context):
+            codingPath = context.codingPath
+        case .keyNotFound(let key, let context):
+            codingPath = context.codingPath + [key]
+        @unknown default:
+            return nil
+        }
+        let path = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return path.isEmpty ? nil : path
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -5,6 +5,8 @@ import Hummingbird
 extension HTTPField.Name {
     public static let requestID = Self("X-Request-ID")!
     public static let gatewaySecret = Self("X-Gateway-Secret")!
+    /// A personal API key, for clients that cannot set `Authorization`.
+    public static let apiKey = Self("X-API-Key")!
 }
 
 /// Accepts a caller's `X-Request-ID` (when it is short and printable) or makes one, logs with it and returns it.

@@ -34,11 +34,11 @@ public struct HealthRoutes: Sendable {
         let checks: [String: Dependency]
     }
 
-    public func register(on router: Router<AppRequestContext>) {
-        router.get("/healthz") { _, _ in
+    public func register(on router: AccessRouter) {
+        router.get("/healthz", .open) { _, _ in
             EditedResponse(headers: [.cacheControl: "no-store"], response: ["status": "ok"])
         }
-        router.get("/readyz") { _, _ in
+        router.get("/readyz", .open) { _, _ in
             let report = await evaluate()
             return EditedResponse(
                 status: report.status == "ok" ? .ok : .serviceUnavailable,

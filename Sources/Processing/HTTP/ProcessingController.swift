@@ -10,8 +10,8 @@ public struct ProcessingController: Sendable {
         self.jobs = jobs
     }
 
-    public func register(on router: Router<AppRequestContext>) {
-        router.get("processing/:mediaID/status", use: status)
+    public func register(on router: AccessRouter) {
+        router.get("processing/:mediaID/status", .scope(.mediaRead), use: status)
     }
 
     struct StatusResponse: ResponseEncodable {
