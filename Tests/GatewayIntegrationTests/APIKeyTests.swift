@@ -30,9 +30,9 @@ struct APIKeyTests {
         pattern.split(separator: "/").map { component -> String in
             switch component {
             case "**": return "some/object"
-            case ":variant": return "thumbnail"
-            case ":token": return "no-such-token-0123456789"
-            case let name where name.hasPrefix(":"): return UUID().uuidString.lowercased()
+            case "{variant}": return "thumbnail"
+            case "{token}": return "no-such-token-0123456789"
+            case let name where name.hasPrefix("{"): return UUID().uuidString.lowercased()
             default: return String(component)
             }
         }.reduce("") { $0 + "/" + $1 }

@@ -79,7 +79,7 @@ extension AppRequestContext {
 /// One served route and who may call it.
 public struct RouteDeclaration: Sendable, Hashable, CustomStringConvertible {
     public let method: HTTPRequest.Method
-    /// In the router's notation: `/media/:id`, `/storage/**`.
+    /// As the router prints it: `/media/{id}`, `/storage/**`.
     public let path: String
     public let access: RouteAccess
 
