@@ -117,6 +117,9 @@ struct GatewayComposition {
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
         if let secret = configuration.gatewaySecret { router.add(middleware: GatewaySecretMiddleware(secret: secret)) }
+        let routeTable = RouteAccessTable()
+        router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
+        router.add(middleware: NULCharacterMiddleware())
         router.add(middleware: auth.authenticationMiddleware)
 
         var checks = [ReadinessCheck(name: "postgres") { try await database.ping(timeout: .seconds(2)) }]
@@ -128,7 +131,7 @@ struct GatewayComposition {
             // Fails (without making the gateway unready) when messages pile up: the queue is not draining.
             if try await relay.pendingCount() > 1000 { throw AppError.unavailable("outbox backlog") }
         })
-        let routes = AccessRouter(router: router)
+        let routes = AccessRouter(router: router, table: routeTable)
         HealthRoutes(checks: checks).register(on: routes)
         MetricsRoute.register(on: routes, registry: registry)
         auth.registerRoutes(on: routes)

@@ -38,6 +38,33 @@ struct GatewayBehaviourTests {
         }
     }
 
+    @Test("a served path with a method it does not take is 405 with Allow; NUL characters are bad input, not 500")
+    func methodsAndNULs() async throws {
+        try await GatewayHarness.with { gateway in
+            let token = try await gateway.token(for: "4100")
+            let wrongMethod = try await gateway.request(.PUT, "/media/\(UUID().uuidString)", token: token)
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.header("Allow") == "GET, DELETE" || wrongMethod.header("Allow") == "DELETE, GET")
+            #expect(wrongMethod.json["message"] as? String != nil)
+            let trace = try await gateway.request(.TRACE, "/collection")
+            #expect(trace.status == 405 && trace.header("Allow")?.contains("POST") == true)
+            #expect(try await gateway.request(.PUT, "/no/such/route").status == 404)
+
+            for body in [#"{"title": "a\u0000b"}"#, #"{"title": "\\\u0000"}"#] {
+                let reply = try await gateway.request(.POST, "/collection", token: token, body: body)
+                #expect(reply.status == 400 && reply.json["code"] as? String == "invalid_argument", "\(reply.text)")
+            }
+            // An escaped backslash before u0000 is ordinary text.
+            let literal = try await gateway.request(.POST, "/collection", token: token, body: #"{"title": "\\u0000"}"#)
+            #expect(literal.status == 200 && literal.json["title"] as? String == #"\u0000"#, "\(literal.text)")
+            for path in ["/media?q=a%00b", "/s/abc%00def", "/api/share/x%00"] {
+                let reply = try await gateway.request(.GET, path, token: token)
+                #expect(reply.status == 400 && reply.json["code"] as? String == "invalid_argument", "\(path): \(reply.text)")
+            }
+            #expect(try await gateway.scalar("SELECT count(*) FROM collection.collections") == 1)
+        }
+    }
+
     @Test("the development sign-in works only in development")
     func developmentSignIn() async throws {
         try await GatewayHarness.with(extraEnvironment: ["MEDIAVAULT_ENV": "development"]) { gateway in

@@ -68,7 +68,8 @@ struct APIKeyRequest: Equatable {
 
     init(_ body: Body, now: Date) throws {
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...Self.maxNameLength).contains(name.count) else {
+        // Counted as the database counts (code points), so the column's check can never be what refuses a name.
+        guard (1...Self.maxNameLength).contains(name.unicodeScalars.count) else {
             throw AppError.invalidArgument(
                 "field `name` must be 1-\(Self.maxNameLength) characters", details: ["field": .string("name")])
         }

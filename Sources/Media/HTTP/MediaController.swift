@@ -285,7 +285,7 @@ public struct MediaController: Sendable {
         guard tags.count <= 20 else { throw AppError.invalidArgument("at most 20 tags may be filtered on") }
         func date(_ name: String) throws -> Date? {
             guard let raw = parameters[name]?.last else { return nil }
-            guard let date = try? Date(raw, strategy: .iso8601) else {
+            guard let date = RFC3339.date(from: raw) else {
                 throw AppError.invalidArgument("\(name) must be an RFC 3339 time such as 2024-05-01T00:00:00Z")
             }
             return date

@@ -87,6 +87,10 @@ extension Request {
     public func decodeJSON<Value: Decodable>(as type: Value.Type, context: AppRequestContext) async throws -> Value {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         if buffer.readableBytes == 0 { throw AppError.invalidArgument("request body must be a JSON object") }
+        if JSONText.containsEscapedNUL(buffer.readableBytesView) {
+            // Valid JSON, but PostgreSQL text cannot hold it: refused here rather than failing in the database.
+            throw AppError.invalidArgument("text fields must not contain NUL characters (\\u0000)")
+        }
         do {
             return try context.requestDecoder.decode(Value.self, from: buffer)
         } catch let error as DecodingError {
@@ -140,5 +144,28 @@ extension Request {
         case is [Any].Type: return "an array"
         default: return "of a different type"
         }
+    }
+}
+
+/// Facts about raw JSON text.
+enum JSONText {
+    /// Whether a string in the document holds `\u0000`: a backslash that is not itself escaped, then `u0000`.
+    static func containsEscapedNUL(_ bytes: some Collection<UInt8>) -> Bool {
+        var backslashes = 0
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte == 0x5C {
+                backslashes += 1
+            } else {
+                if byte == 0x75, backslashes % 2 == 1 {
+                    let digits = bytes[bytes.index(after: index)...].prefix(4)
+                    if digits.count == 4 && digits.allSatisfy({ $0 == 0x30 }) { return true }
+                }
+                backslashes = 0
+            }
+            index = bytes.index(after: index)
+        }
+        return false
     }
 }

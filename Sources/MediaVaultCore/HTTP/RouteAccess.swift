@@ -173,3 +173,84 @@ public struct AccessRouter {
         _ access: RouteAccess, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output
     ) { on("", method: .post, access, use: handler) }
 }
+
+extension RouteAccessTable {
+    /// The methods of the declared routes whose pattern matches `path`, for a `405` with `Allow`.
+    public func methods(servingPath path: String) -> [HTTPRequest.Method] {
+        let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        var methods: [HTTPRequest.Method] = []
+        for declaration in declarations where Self.pattern(declaration.path, matches: components) {
+            if !methods.contains(declaration.method) { methods.append(declaration.method) }
+        }
+        return methods
+    }
+
+    /// Literal components match themselves, `{name}` and `*` one component, `**` one or more.
+    static func pattern(_ pattern: String, matches components: [Substring]) -> Bool {
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
+        var index = 0
+        for (position, part) in parts.enumerated() {
+            if part == "**" { return position == parts.count - 1 && index < components.count }
+            guard index < components.count else { return false }
+            if !(part == "*" || (part.hasPrefix("{") && part.hasSuffix("}")) || part == components[index]) { return false }
+            index += 1
+        }
+        return index == components.count
+    }
+}
+
+/// Answers a request for a served path with a method it does not take as `405` with `Allow`, not `404`: the router
+/// itself cannot tell the two apart.
+public struct MethodNotAllowedMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let table: RouteAccessTable
+
+    public init(table: RouteAccessTable) {
+        self.table = table
+    }
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        // The router sets the endpoint before a route runs; only its not-found path arrives without one.
+        guard context.endpointPath == nil else { return try await next(request, context) }
+        let allowed = table.methods(servingPath: request.uri.path)
+        guard !allowed.isEmpty else { return try await next(request, context) }
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        throw AppError(
+            .notFound, status: .methodNotAllowed, "method \(request.method.rawValue) not allowed here; use \(list)",
+            headers: [.allow: list])
+    }
+}
+
+/// Refuses NUL characters in the path or query (`%00`): PostgreSQL text cannot hold them, so no value carrying one
+/// could be stored or found, and passing it on would fail inside the database instead of as bad input.
+public struct NULCharacterMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if Self.carriesNUL(request.uri.string) {
+            throw AppError.invalidArgument("the URL must not contain NUL characters (%00)")
+        }
+        return try await next(request, context)
+    }
+
+    static func carriesNUL(_ uri: String) -> Bool {
+        var utf8 = uri.utf8.makeIterator()
+        // `%00`, in either case of hex digit (there is none in 00, so only the digits matter).
+        var state = 0
+        while let byte = utf8.next() {
+            switch (state, byte) {
+            case (_, 0x25): state = 1
+            case (1, 0x30): state = 2
+            case (2, 0x30): return true
+            default: state = 0
+            }
+        }
+        return false
+    }
+}
