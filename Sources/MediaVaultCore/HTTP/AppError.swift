@@ -45,8 +45,9 @@ public struct AppError: Error, Sendable, CustomStringConvertible {
     public static func invalidArgument(_ message: String, details: [String: JSONValue]? = nil) -> AppError {
         AppError(.invalidArgument, status: .badRequest, message, details: details)
     }
+    /// With the `WWW-Authenticate` challenge HTTP requires of every 401.
     public static func unauthenticated(_ message: String = "authentication required") -> AppError {
-        AppError(.unauthenticated, status: .unauthorized, message)
+        AppError(.unauthenticated, status: .unauthorized, message, headers: [.wwwAuthenticate: #"Bearer realm="mediavault""#])
     }
     public static func permissionDenied(_ message: String) -> AppError {
         AppError(.permissionDenied, status: .forbidden, message)
