@@ -80,9 +80,7 @@ struct SharedCollections: Sendable {
         switch try await resolve(token: token, request: request) {
         case .open(let access): return access
         case .locked:
-            throw AppError(
-                .unauthenticated, status: .unauthorized, "this share link needs its password",
-                details: ["password_required": .bool(true)])
+            throw Self.passwordRequired("this share link needs its password", details: ["password_required": .bool(true)])
         case .unavailable(let state, let expiredAt):
             throw Self.unavailableError(state, expiredAt: expiredAt)
         case .unknown:
@@ -127,7 +125,7 @@ struct SharedCollections: Sendable {
         // Counters of windows long past are dropped now and then, so the table stays small without a sweeper.
         if Int.random(in: 0..<50) == 0 { try? await repository.pruneAttempts(olderThan: configuration.attemptWindow) }
         guard try await SharePassword.verify(password, against: passwordHash) else {
-            throw AppError.unauthenticated("wrong password")
+            throw Self.passwordRequired("wrong password")
         }
         for scope in counted { try await repository.refundAttempt(scope: scope) }
         let lifetime = TimeInterval(configuration.unlockTTL.components.seconds)
@@ -225,5 +223,17 @@ struct SharedCollections: Sendable {
 extension String {
     func trimmingSuffix(_ suffix: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
+
+extension SharedCollections {
+    /// The share link's password challenge: a 401 whose `WWW-Authenticate` names the link's own scheme, not the API's
+    /// bearer tokens, since no session or key opens a locked link.
+    static let passwordChallenge = #"SharePassword realm="share link""#
+
+    static func passwordRequired(_ message: String, details: [String: JSONValue]? = nil) -> AppError {
+        AppError(
+            .unauthenticated, status: .unauthorized, message, details: details,
+            headers: [.wwwAuthenticate: passwordChallenge])
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatewayApp
 import Logging
@@ -131,7 +132,8 @@ struct APIKeyTests {
             // Stored only as a hash.
             #expect(try await gateway.scalar("SELECT count(*) FROM auth.api_keys WHERE name = 'photo frame'") == 1)
             let stored = try await gateway.text("SELECT encode(secret_hash, 'hex') FROM auth.api_keys")
-            #expect(!stored.contains(secret) && stored.count == 64)
+            let digest = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+            #expect(stored == digest)
 
             for headers in [[("Authorization", "Bearer \(secret)")], [("X-API-Key", secret)]] {
                 let list = try await gateway.request(.GET, "/media", headers: headers)
@@ -159,6 +161,7 @@ struct APIKeyTests {
             #expect(try await gateway.request(.DELETE, "/auth/api-keys/\(id)", token: session).status == 404)
             let afterRevoke = try await gateway.request(.GET, "/media", headers: [("X-API-Key", secret)])
             #expect(afterRevoke.status == 401 && afterRevoke.json["code"] as? String == "unauthenticated")
+            #expect(afterRevoke.header("WWW-Authenticate") == #"Bearer realm="mediavault""#)
             let emptied = try await gateway.request(.GET, "/auth/api-keys", token: session)
             #expect((emptied.json["api_keys"] as? [Any])?.isEmpty == true)
         }
@@ -225,6 +228,26 @@ struct APIKeyTests {
             let refused = try await gateway.request(
                 .POST, "/auth/api-keys", token: session, body: #"{"name": "one more", "scopes": ["media:read"]}"#)
             #expect(refused.status == 429 && refused.json["code"] as? String == "resource_exhausted", "\(refused.text)")
+            #expect(try await gateway.scalar("SELECT count(*) FROM auth.api_keys") == 50)
+            // Expired keys are still listed, so they still count: short-lived keys cannot pile up without bound.
+            try await gateway.sql("UPDATE auth.api_keys SET expires_at = now() - interval '1 day'")
+            let stillRefused = try await gateway.request(
+                .POST, "/auth/api-keys", token: session, body: #"{"name": "one more", "scopes": ["media:read"]}"#)
+            #expect(stillRefused.status == 429)
+            // Concurrent creations cannot overshoot the limit either.
+            try await gateway.sql("DELETE FROM auth.api_keys WHERE name IN ('k0', 'k1', 'k2')")
+            let burst = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<10 {
+                    group.addTask {
+                        try await gateway.request(
+                            .POST, "/auth/api-keys", token: session,
+                            body: #"{"name": "burst \#(index)", "scopes": ["media:read"]}"#
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(burst.filter { $0 == 201 }.count == 3 && burst.filter { $0 == 429 }.count == 7, "\(burst)")
             #expect(try await gateway.scalar("SELECT count(*) FROM auth.api_keys") == 50)
             let id = try #require(last["id"] as? String)
             #expect(try await gateway.request(.DELETE, "/auth/api-keys/\(id)", token: session).status == 200)
@@ -310,5 +333,65 @@ struct CapturingLogHandler: LogHandler {
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         lines.withLockedValue { $0.append("\(event.level) \(event.message) \(merged)") }
+    }
+}
+
+extension APIKeyTests {
+    @Test("a key sees a collection as far as its scopes go: no share token without shares:read")
+    func collectionsThroughKeys() async throws {
+        try await GatewayHarness.with { gateway in
+            let session = try await gateway.token(for: "3800")
+            let created = try await gateway.request(.POST, "/collection", token: session, body: #"{"title": "Frame"}"#)
+            let id = try #require(created.json["id"] as? String)
+            let token = try #require(created.json["share_token"] as? String, "a session sees the token")
+            let reader = try Self.key(try await Self.createKey(gateway, session: session, scopes: ["collections:read"]))
+            let sharer = try Self.key(
+                try await Self.createKey(gateway, session: session, scopes: ["collections:read", "shares:read"]))
+            let mediaOnly = try Self.key(try await Self.createKey(gateway, session: session, scopes: ["media:read"]))
+
+            let asReader = try await gateway.request(.GET, "/collection/\(id)", headers: [("X-API-Key", reader)])
+            #expect(asReader.status == 200 && asReader.json["is_owner"] as? Bool == true)
+            #expect(asReader.json["share_token"] is NSNull, "\(asReader.text)")
+            let listed = try await gateway.request(.GET, "/collection", headers: [("X-API-Key", reader)])
+            let collections = try #require(listed.json["collections"] as? [[String: Any]])
+            #expect(collections.count == 1 && collections[0]["share_token"] is NSNull)
+            #expect(!listed.text.contains(token) && !asReader.text.contains(token))
+            let asSharer = try await gateway.request(.GET, "/collection/\(id)", headers: [("X-API-Key", sharer)])
+            #expect(asSharer.json["share_token"] as? String == token)
+
+            // Open to anyone by token, but a key presented there must still hold the scope.
+            let byToken = try await gateway.request(.GET, "/collection/\(id)?token=\(token)")
+            #expect(byToken.status == 200 && byToken.json["is_owner"] as? Bool == false)
+            let wrongKey = try await gateway.request(
+                .GET, "/collection/\(id)?token=\(token)", headers: [("X-API-Key", mediaOnly)])
+            #expect(wrongKey.status == 403 && wrongKey.json["code"] as? String == "permission_denied")
+        }
+    }
+
+    @Test("Authorization wins over X-API-Key, which wins over the cookie; a locked share link has its own challenge")
+    func credentialPrecedence() async throws {
+        try await GatewayHarness.with { gateway in
+            let session = try await gateway.token(for: "3900")
+            let key = try Self.key(try await Self.createKey(gateway, session: session, scopes: ["media:read"]))
+            let bearerSession = try await gateway.request(
+                .GET, "/auth/me", headers: [("Authorization", "Bearer \(session)"), ("X-API-Key", key)])
+            #expect(bearerSession.status == 200, "the session in Authorization is the credential")
+            let keyOverCookie = try await gateway.request(
+                .GET, "/auth/me", headers: [("Cookie", "mv_session=\(session)"), ("X-API-Key", key)])
+            #expect(keyOverCookie.status == 403, "the key in X-API-Key is the credential, and keys never reach /auth/me")
+            let cookieOnly = try await gateway.request(.GET, "/auth/me", headers: [("Cookie", "mv_session=\(session)")])
+            #expect(cookieOnly.status == 200)
+
+            let collection = try await gateway.request(.POST, "/collection", token: session, body: #"{"title": "Locked"}"#)
+            let id = try #require(collection.json["id"] as? String)
+            let link = try await gateway.request(
+                .POST, "/collection/\(id)/links", token: session, body: #"{"password": "open sesame"}"#)
+            let linkToken = try #require(link.json["token"] as? String, "\(link.text)")
+            let locked = try await gateway.request(.GET, "/api/share/\(linkToken)")
+            #expect(locked.status == 401 && locked.header("WWW-Authenticate") == #"SharePassword realm="share link""#)
+            let wrong = try await gateway.request(
+                .POST, "/api/share/\(linkToken)/unlock", body: #"{"password": "nope"}"#)
+            #expect(wrong.status == 401 && wrong.header("WWW-Authenticate")?.hasPrefix("SharePassword") == true)
+        }
     }
 }

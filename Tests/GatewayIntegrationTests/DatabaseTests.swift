@@ -2,6 +2,7 @@ import Foundation
 import GatewayApp
 import Logging
 import MediaVaultCore
+import NIOConcurrencyHelpers
 import PostgresNIO
 import TestSupport
 import Testing
@@ -69,9 +70,15 @@ struct DatabaseTests {
         // the cluster has to get the same port back after it is stopped.
         let port = Int.random(in: 20000..<30000)
         let cluster = try await TemporaryPostgresCluster.create(port: port)
+        let step = NIOLockedValueBox("starting the cluster")
         do {
             try await cluster.start()
-            try await checkReadiness(following: cluster)
+            // Bounded: a step that never returns must fail this test, naming the step, not stall the whole run.
+            try await withTimeout(.seconds(120)) { try await checkReadiness(following: cluster, step: step) }
+        } catch is TimeoutError {
+            Issue.record("the readiness test hung while \(step.withLockedValue { $0 })")
+            await cluster.destroy()
+            return
         } catch {
             await cluster.destroy()
             throw error
@@ -79,7 +86,8 @@ struct DatabaseTests {
         await cluster.destroy()
     }
 
-    func checkReadiness(following cluster: TemporaryPostgresCluster) async throws {
+    func checkReadiness(following cluster: TemporaryPostgresCluster, step: NIOLockedValueBox<String>) async throws {
+        func now(_ doing: String) { step.withLockedValue { $0 = doing } }
         let port = cluster.port
         let database = DatabaseConfiguration(
             host: "127.0.0.1", port: port, username: "postgres", password: nil, database: "postgres", maxConnections: 4)
@@ -88,13 +96,17 @@ struct DatabaseTests {
         let configuration = try GatewayConfiguration(source: ConfigSource(environment: environment))
         var logger = Logger(label: "readiness-test")
         logger.logLevel = .critical
+        now("starting the gateway")
         let server = try await RunningServer.start { onRunning in
             try buildGateway(configuration: configuration, logger: logger, options: GatewayOptions(onServerRunning: onRunning))
         }
         let client = GatewayClient(baseURL: server.baseURL)
+        now("asking /readyz with PostgreSQL up")
 
         #expect(try await client.status("/readyz") == 200)
+        now("stopping PostgreSQL")
         try await cluster.stop()
+        now("asking /readyz with PostgreSQL down")
         let down = try await client.get("/readyz")
         #expect(down.status == 503)
         let checks = down.json["checks"] as? [String: [String: Any]]
@@ -102,15 +114,20 @@ struct DatabaseTests {
         #expect(down.json["status"] as? String == "unavailable")
         #expect(try await client.status("/healthz") == 200, "the process itself is alive")
 
+        now("starting PostgreSQL again")
         try await cluster.start()
+        now("waiting for /readyz to recover")
         var recovered = false
         for _ in 0..<40 where !recovered {
             recovered = try await client.status("/readyz") == 200
             if !recovered { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(recovered)
+        now("stopping the HTTP client")
         try await client.shutdown()
+        now("stopping the gateway")
         try await server.stop()
+        now("stopping the fake Discord")
         try await discord.stop()
     }
 }

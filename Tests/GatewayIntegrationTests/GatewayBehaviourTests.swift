@@ -45,7 +45,10 @@ struct GatewayBehaviourTests {
             let wrongMethod = try await gateway.request(.PUT, "/media/\(UUID().uuidString)", token: token)
             #expect(wrongMethod.status == 405)
             #expect(wrongMethod.header("Allow") == "GET, DELETE" || wrongMethod.header("Allow") == "DELETE, GET")
-            #expect(wrongMethod.json["message"] as? String != nil)
+            #expect(wrongMethod.json["code"] as? String == "not_found")
+            // A literal component wins over a capture in the router: /media/upload is not /media/{id}, so a GET
+            // there is an unserved path (404), not a wrong method.
+            #expect(try await gateway.request(.GET, "/media/upload", token: token).status == 404)
             let trace = try await gateway.request(.TRACE, "/collection")
             #expect(trace.status == 405 && trace.header("Allow")?.contains("POST") == true)
             #expect(try await gateway.request(.PUT, "/no/such/route").status == 404)
@@ -57,6 +60,10 @@ struct GatewayBehaviourTests {
             // An escaped backslash before u0000 is ordinary text.
             let literal = try await gateway.request(.POST, "/collection", token: token, body: #"{"title": "\\u0000"}"#)
             #expect(literal.status == 200 && literal.json["title"] as? String == #"\u0000"#, "\(literal.text)")
+            let utf16 = try await gateway.request(
+                .POST, "/collection", token: token, headers: [("Content-Type", "application/json")],
+                bytes: Array(#"{"title": "x"}"#.data(using: .utf16LittleEndian)!))
+            #expect(utf16.status == 400 && utf16.json["message"] as? String == "request body must be JSON in UTF-8")
             for path in ["/media?q=a%00b", "/s/abc%00def", "/api/share/x%00"] {
                 let reply = try await gateway.request(.GET, path, token: token)
                 #expect(reply.status == 400 && reply.json["code"] as? String == "invalid_argument", "\(path): \(reply.text)")

@@ -12,10 +12,8 @@ public enum APIKeySecret {
 
     public static func generate() -> String { prefix + RandomToken.generate(byteCount: 32) }
 
-    /// Whether a presented credential is shaped like an API key (anything else is tried as a session token).
-    public static func isKeyShaped(_ text: String) -> Bool { text.hasPrefix(prefix) }
-
-    /// Well-formed: the prefix and exactly the encoded length of 32 bytes in the base64url alphabet.
+    /// Well-formed: the prefix and exactly the encoded length of 32 bytes in the base64url alphabet. A bearer token
+    /// of this shape is taken as a key, anything else as a session token.
     static func isWellFormed(_ text: String) -> Bool {
         guard text.hasPrefix(prefix) else { return false }
         let body = text.utf8.dropFirst(prefix.utf8.count)
@@ -34,7 +32,7 @@ public enum APIKeySecret {
 /// What a new key asks for, checked: the rules of `POST /auth/api-keys`.
 struct APIKeyRequest: Equatable {
     static let maxNameLength = 100
-    /// Active keys a user may hold at once.
+    /// Unrevoked keys (expired ones included) a user may hold at once.
     static let maxActiveKeys = 50
 
     let name: String

@@ -47,7 +47,9 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             if parts.count == 2, parts[0].lowercased() == "bearer" {
                 let token = parts[1].trimmingCharacters(in: .whitespaces)
                 guard !token.isEmpty, token.count <= 512 else { return nil }
-                return APIKeySecret.isKeyShaped(token) ? .apiKey(token) : .sessionToken(token)
+                // Keys (47 characters) and session tokens (43) never share a shape, so a session token that happens
+                // to start with the prefix is still a session token.
+                return APIKeySecret.isWellFormed(token) ? .apiKey(token) : .sessionToken(token)
             }
         }
         if let key = request.headers[.apiKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty, key.count <= 512 {

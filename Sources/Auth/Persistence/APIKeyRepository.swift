@@ -7,7 +7,8 @@ import PostgresNIO
 struct APIKeyRepository: Sendable {
     let database: Database
 
-    /// Stores a new key for `userID` unless the user already holds the maximum of active keys.
+    /// Stores a new key for `userID` unless the user already holds the maximum of unrevoked keys (expired ones count
+    /// until deleted: they are listed, so they must not pile up without bound).
     func create(
         userID: UUID, request: APIKeyRequest, secretHash: [UInt8], visiblePrefix: String
     ) async throws -> APIKeyRecord {
@@ -15,22 +16,23 @@ struct APIKeyRepository: Sendable {
         let hash = Data(secretHash)
         let scopes = request.scopes.map(\.rawValue)
         return try await database.transaction { connection in
-            // The user's row serialises concurrent creations, so the limit holds under a burst of requests.
+            // The user's row serialises concurrent creations, so the limit holds under a burst of requests; NO KEY
+            // UPDATE leaves alone what only references the user (a sign-in creating a session).
             let locked = try await connection.query(
-                "SELECT 1 FROM auth.users WHERE id = \(userID) FOR UPDATE", logger: database.logger)
+                "SELECT 1 FROM auth.users WHERE id = \(userID) FOR NO KEY UPDATE", logger: database.logger)
             var exists = false
             for try await _ in locked { exists = true }
             guard exists else { throw AppError.unauthenticated() }
             let counted = try await connection.query(
                 """
-                SELECT count(*) FROM auth.api_keys
-                WHERE user_id = \(userID) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                SELECT count(*) FROM auth.api_keys WHERE user_id = \(userID) AND revoked_at IS NULL
                 """, logger: database.logger)
             var active = 0
             for try await (count) in counted.decode(Int.self) { active = count }
             guard active < APIKeyRequest.maxActiveKeys else {
                 throw AppError.resourceExhausted(
-                    "at most \(APIKeyRequest.maxActiveKeys) API keys may be active; revoke one first")
+                    "at most \(APIKeyRequest.maxActiveKeys) API keys may exist at once (expired ones included); "
+                        + "delete one first")
             }
             let rows = try await connection.query(
                 """

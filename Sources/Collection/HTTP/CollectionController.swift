@@ -33,12 +33,13 @@ struct CollectionController: Sendable {
         let record = try await repository.create(
             ownerID: user.id, title: try CollectionRules.title(body.title),
             description: try CollectionRules.description(body.description ?? ""))
-        return CollectionResponse(record)
+        return CollectionResponse(record, caller: user)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> CollectionListResponse {
         let user = try context.requireUser()
-        return CollectionListResponse(collections: try await repository.list(ownerID: user.id).map(CollectionResponse.init))
+        let records = try await repository.list(ownerID: user.id)
+        return CollectionListResponse(collections: records.map { CollectionResponse($0, caller: user) })
     }
 
     /// The owner, anyone when the collection is public, anyone with its current token; for everyone else the
@@ -62,7 +63,9 @@ struct CollectionController: Sendable {
                 thumbnailURL: try self.shared.thumbnailURL(shared.media), originalURL: nil, downloadURL: nil,
                 renditions: try self.shared.renditions(shared.media))
         }
-        return CollectionDetailResponse(collection: collection, isOwner: isOwner, items: items)
+        return CollectionDetailResponse(
+            collection: collection, isOwner: isOwner, showsShareToken: context.user?.holds(.sharesRead) ?? false,
+            items: items)
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> CollectionResponse {
@@ -75,7 +78,7 @@ struct CollectionController: Sendable {
         guard let record = try await repository.update(id: id, ownerID: user.id, changes: changes) else {
             throw AppError.notFound("collection not found")
         }
-        return CollectionResponse(record)
+        return CollectionResponse(record, caller: user)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> SuccessResponse {

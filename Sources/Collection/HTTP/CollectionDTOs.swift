@@ -8,18 +8,20 @@ struct CollectionResponse: ResponseEncodable {
     let title: String
     let description: String
     let isPublic: Bool
-    let shareToken: String
+    /// Null for an API key without `shares:read`: the token opens the collection to anyone, so it is a sharing
+    /// secret, not a collection field.
+    let shareToken: String?
     let createdAt: Date
     let updatedAt: Date
     let itemCount: Int
     let coverMediaID: String?
 
-    init(_ record: CollectionRecord) {
+    init(_ record: CollectionRecord, caller: AuthenticatedUser) {
         id = record.id.lowercasedString
         title = record.title
         description = record.description
         isPublic = record.isPublic
-        shareToken = record.shareToken
+        shareToken = caller.holds(.sharesRead) ? record.shareToken : nil
         createdAt = record.createdAt
         updatedAt = record.updatedAt
         itemCount = record.itemCount
@@ -58,6 +60,8 @@ struct CollectionListResponse: ResponseEncodable {
 struct CollectionDetailResponse: ResponseEncodable {
     let collection: CollectionRecord
     let isOwner: Bool
+    /// The owner's view shows the token only to a caller who may see sharing secrets (see `CollectionResponse`).
+    let showsShareToken: Bool
     let items: [CollectionItemResponse]
 
     enum CodingKeys: String, CodingKey {
@@ -83,7 +87,7 @@ struct CollectionDetailResponse: ResponseEncodable {
         try container.encode(collection.createdAt, forKey: .createdAt)
         try container.encode(collection.coverMediaID.map(\.lowercasedString), forKey: .coverMediaID)
         if isOwner {
-            try container.encode(collection.shareToken, forKey: .shareToken)
+            try container.encode(showsShareToken ? collection.shareToken : nil, forKey: .shareToken)
             try container.encode(collection.updatedAt, forKey: .updatedAt)
         }
     }

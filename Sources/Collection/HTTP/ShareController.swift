@@ -102,7 +102,7 @@ struct ShareController: Sendable {
                 : "This share link has been turned off by its owner. Ask them for a new one."
             return html(page.message(title: state == .expired ? "Link expired" : "Link no longer available", text: text), status: .gone, page: page)
         case .locked:
-            return html(page.passwordForm(error: nil), status: .unauthorized, page: page)
+            return html(page.passwordForm(error: nil), status: .unauthorized, page: page, challenge: true)
         case .open(let access):
             // A bad page number is a viewer editing the URL: show the first page rather than an error.
             let number = request.uri.queryParameters["page"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil } ?? 1
@@ -151,7 +151,7 @@ struct ShareController: Sendable {
             response.setCookie(shared.unlockCookie(pass))
             return response
         } catch let error as AppError where error.code == .unauthenticated {
-            return html(page.passwordForm(error: "That password is not right."), status: .unauthorized, page: page)
+            return html(page.passwordForm(error: "That password is not right."), status: .unauthorized, page: page, challenge: true)
         } catch let error as AppError where error.code == .resourceExhausted {
             var response = html(page.passwordForm(error: error.message), status: .tooManyRequests, page: page)
             response.headers[.retryAfter] = error.headers[.retryAfter]
@@ -266,15 +266,14 @@ struct ShareController: Sendable {
         if let link = access.link { try await shared.repository.recordView(linkID: link.id) }
     }
 
-    func html(_ body: String, status: HTTPResponse.Status, page: SharePage) -> Response {
-        Response(
-            status: status,
-            headers: [
-                .contentType: "text/html; charset=utf-8",
-                .contentSecurityPolicy: SharePage.contentSecurityPolicy(nonce: page.nonce, storageOrigin: storageOrigin),
-                .xRobotsTag: "noindex, nofollow",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: body)))
+    func html(_ body: String, status: HTTPResponse.Status, page: SharePage, challenge: Bool = false) -> Response {
+        var headers: HTTPFields = [
+            .contentType: "text/html; charset=utf-8",
+            .contentSecurityPolicy: SharePage.contentSecurityPolicy(nonce: page.nonce, storageOrigin: storageOrigin),
+            .xRobotsTag: "noindex, nofollow",
+        ]
+        if challenge { headers[.wwwAuthenticate] = SharedCollections.passwordChallenge }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// The share page's password form, an `application/x-www-form-urlencoded` body.

@@ -87,6 +87,11 @@ extension Request {
     public func decodeJSON<Value: Decodable>(as type: Value.Type, context: AppRequestContext) async throws -> Value {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         if buffer.readableBytes == 0 { throw AppError.invalidArgument("request body must be a JSON object") }
+        // A NUL byte is never in UTF-8 JSON, but it is in every UTF-16 or UTF-32 document, which the decoder would
+        // otherwise accept and which the escape scan below cannot read.
+        if buffer.readableBytesView.contains(0) {
+            throw AppError.invalidArgument("request body must be JSON in UTF-8")
+        }
         if JSONText.containsEscapedNUL(buffer.readableBytesView) {
             // Valid JSON, but PostgreSQL text cannot hold it: refused here rather than failing in the database.
             throw AppError.invalidArgument("text fields must not contain NUL characters (\\u0000)")

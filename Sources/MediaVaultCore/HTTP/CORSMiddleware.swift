@@ -8,7 +8,7 @@ public struct CORSPolicyMiddleware: RouterMiddleware {
     let allowedOrigins: Set<String>
     static let allowedMethods = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
     static let allowedHeaders = "Authorization, Content-Type, X-API-Key, X-Share-Unlock, X-Request-ID, X-Gateway-Secret, Range"
-    static let exposedHeaders = "X-Request-ID, Content-Range, Content-Disposition, ETag"
+    static let exposedHeaders = "X-Request-ID, Content-Range, Content-Disposition, ETag, Allow, Retry-After, WWW-Authenticate"
 
     /// Origins are compared exactly, as browsers send them: scheme://host[:port], no path.
     public init(allowedOrigins: [String]) {

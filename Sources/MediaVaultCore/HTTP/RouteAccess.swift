@@ -28,6 +28,16 @@ public enum Credential: Sendable, Hashable {
     case apiKey(id: UUID, scopes: Set<APIScope>)
 }
 
+extension AuthenticatedUser {
+    /// Whether the caller may do what `scope` covers: a session may do everything, a key what it was given.
+    public func holds(_ scope: APIScope) -> Bool {
+        switch credential {
+        case .session: true
+        case .apiKey(_, let scopes): scopes.contains(scope)
+        }
+    }
+}
+
 /// Who may call a route; every route the gateway serves declares one.
 public enum RouteAccess: Sendable, Hashable, CustomStringConvertible {
     /// Anyone: health, share pages, sign-in, signed storage URLs (their signature is the authorisation).
@@ -70,7 +80,7 @@ extension AppRequestContext {
     }
 
     private static func refuseKey(lacking scope: APIScope, of user: AuthenticatedUser) throws {
-        if case .apiKey(_, let scopes) = user.credential, !scopes.contains(scope) {
+        if !user.holds(scope) {
             throw AppError.permissionDenied("this API key lacks the `\(scope.rawValue)` scope")
         }
     }
@@ -215,7 +225,9 @@ public struct MethodNotAllowedMiddleware: RouterMiddleware {
         // The router sets the endpoint before a route runs; only its not-found path arrives without one.
         guard context.endpointPath == nil else { return try await next(request, context) }
         let allowed = table.methods(servingPath: request.uri.path)
-        guard !allowed.isEmpty else { return try await next(request, context) }
+        // The router prefers a literal component to a capture and does not backtrack (`/media/upload` is not
+        // `/media/{id}` to it): when the method is among the allowed ones, the path is simply not served.
+        guard !allowed.isEmpty, !allowed.contains(request.method) else { return try await next(request, context) }
         let list = allowed.map(\.rawValue).joined(separator: ", ")
         throw AppError(
             .notFound, status: .methodNotAllowed, "method \(request.method.rawValue) not allowed here; use \(list)",
