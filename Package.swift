@@ -96,6 +96,7 @@ let package = Package(
             name: "Processing",
             dependencies: [
                 "MediaVaultCore", "NSQ", "ObjectStorage", "Transcoding",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -247,6 +248,7 @@ let package = Package(
             name: "MediaVaultCoreTests",
             dependencies: [
                 "MediaVaultCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Testing
 
 @testable import MediaVaultCore
@@ -27,18 +28,25 @@ struct InputGuardTests {
         #expect(NULCharacterMiddleware.carriesNUL(uri) == expected)
     }
 
-    @Test("route patterns match literal, captured and wildcard components")
-    func patterns() {
-        func matches(_ pattern: String, _ path: String) -> Bool {
-            RouteAccessTable.pattern(pattern, matches: path.split(separator: "/"))
-        }
-        #expect(matches("/media", "/media"))
-        #expect(matches("/media/{id}", "/media/123"))
-        #expect(!matches("/media/{id}", "/media"))
-        #expect(!matches("/media/{id}", "/media/1/tags"))
-        #expect(matches("/storage/**", "/storage/a/b/c"))
-        #expect(!matches("/storage/**", "/storage"))
-        #expect(matches("/", "/"))
-        #expect(!matches("/media", "/Media"))
+    @Test("the methods of a path are those of the route the router would pick: literal, then capture, then **")
+    func methodsOfPaths() {
+        let table = RouteAccessTable()
+        let router = AccessRouter(router: Router(context: AppRequestContext.self), table: table)
+        router.get("/media/{id}", .open) { _, _ in "" }
+        router.delete("/media/{id}", .open) { _, _ in "" }
+        router.post("/media/checksums", .open) { _, _ in "" }
+        router.post("/media/upload/sign", .open) { _, _ in "" }
+        router.put("/storage/**", .open) { _, _ in "" }
+        router.get("/storage/**", .open) { _, _ in "" }
+        func allowed(_ path: String) -> Set<String> { Set(table.methods(servingPath: path).map(\.rawValue)) }
+        #expect(allowed("/media/123") == ["GET", "DELETE"])
+        #expect(allowed("/media/checksums") == ["POST"])
+        // The router takes the literal `upload` and finds nothing below it: not /media/{id}.
+        #expect(allowed("/media/upload") == [])
+        #expect(allowed("/media/upload/sign") == ["POST"])
+        #expect(allowed("/storage/a/b/c") == ["PUT", "GET"])
+        #expect(allowed("/storage") == [])
+        #expect(allowed("/media/1/2") == [])
+        #expect(allowed("/nothing") == [])
     }
 }

@@ -159,3 +159,41 @@ public enum MultipartRules {
         return size
     }
 }
+
+/// A file's SHA-256 as clients send it: 64 hexadecimal digits, either case.
+public enum ContentChecksum {
+    /// How many checksums one `POST /media/checksums` may ask about.
+    public static let maxPerLookup = 1000
+
+    /// The 32 bytes of a hex SHA-256, or `invalid_argument` naming `field`.
+    public static func sha256(_ hex: String, field: String = "sha256") throws -> [UInt8] {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else {
+            throw AppError.invalidArgument(
+                "\(field) must be a SHA-256 in hex (64 digits)", details: ["field": .string(field)])
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else {
+                throw AppError.invalidArgument(
+                    "\(field) must be a SHA-256 in hex (64 digits)", details: ["field": .string(field)])
+            }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -17,6 +17,7 @@ public struct MediaController: Sendable {
     public func register(on router: AccessRouter) {
         let media = router.group("media")
         media.post("upload/sign", .scope(.mediaWrite), use: sign)
+        media.post("checksums", .scope(.mediaRead), use: checksums)
         media.post("upload/confirm", .scope(.mediaWrite), use: confirm)
         media.post("upload/multipart", .scope(.mediaWrite), use: startMultipart)
         media.post("upload/multipart/:id/urls", .scope(.mediaWrite), use: partURLs)
@@ -38,6 +39,7 @@ public struct MediaController: Sendable {
         let body = try await request.decodeJSON(as: SignRequest.self, context: context)
         let (filename, mimeType, title) = try validateNewUpload(
             filename: body.filename, mimeType: body.mimeType, size: body.sizeBytes, title: body.title)
+        let sha256 = try body.sha256.map { try ContentChecksum.sha256($0) }
         let mediaID = UUID()
         let key = MediaObjectKeys.original(ownerID: user.id, mediaID: mediaID, filename: filename)
         let presigned = try store.presignedPutURL(
@@ -46,7 +48,8 @@ public struct MediaController: Sendable {
         try await repository.createUpload(
             .init(
                 id: mediaID, ownerID: user.id, title: title, filename: filename, mimeType: mimeType,
-                declaredSize: body.sizeBytes, objectKey: key, multipartUploadID: nil, partSize: nil))
+                declaredSize: body.sizeBytes, objectKey: key, multipartUploadID: nil, partSize: nil, sha256: sha256,
+                refusesDuplicates: !(body.allowDuplicate ?? false)))
         return SignResponse(
             uploadURL: presigned.url.absoluteString, s3Key: key, mediaID: mediaID.lowercasedString,
             expiresAt: presigned.expiresAt, method: presigned.method.rawValue, headers: presigned.headers)
@@ -157,6 +160,28 @@ public struct MediaController: Sendable {
             helpText: "Uploads confirmed and queued for processing")
     }
 
+    // MARK: Checksums
+
+    /// Which of these SHA-256s the user already has, with the items: a bulk uploader skips what is there and
+    /// resumes what it left half-sent.
+    @Sendable func checksums(_ request: Request, context: AppRequestContext) async throws -> ChecksumsResponse {
+        let user = try context.requireUser()
+        let body = try await request.decodeJSON(as: ChecksumsRequest.self, context: context)
+        guard (1...ContentChecksum.maxPerLookup).contains(body.checksums.count) else {
+            throw AppError.invalidArgument(
+                "checksums must list 1 to \(ContentChecksum.maxPerLookup) SHA-256s", details: ["field": "checksums"])
+        }
+        let wanted = try body.checksums.enumerated().map { index, hex in
+            try ContentChecksum.sha256(hex, field: "checksums[\(index)]")
+        }
+        let found = try await repository.items(ownerID: user.id, withChecksums: wanted)
+        return ChecksumsResponse(
+            matches: found.map {
+                .init(sha256: ContentChecksum.hex($0.sha256), mediaID: $0.id.lowercasedString, status: $0.status.rawValue,
+                    multipart: $0.multipart)
+            })
+    }
+
     // MARK: Multipart
 
     @Sendable func startMultipart(_ request: Request, context: AppRequestContext) async throws -> MultipartStartResponse {
@@ -165,6 +190,7 @@ public struct MediaController: Sendable {
         let (filename, mimeType, title) = try validateNewUpload(
             filename: body.filename, mimeType: body.mimeType, size: body.sizeBytes, title: body.title)
         let partSize = try MultipartRules.partSize(for: body.sizeBytes, requested: body.partSize)
+        let sha256 = try body.sha256.map { try ContentChecksum.sha256($0) }
         let mediaID = UUID()
         let key = MediaObjectKeys.original(ownerID: user.id, mediaID: mediaID, filename: filename)
         let uploadID = try await store.createMultipartUpload(for: ObjectKey(key), contentType: mimeType)
@@ -173,7 +199,7 @@ public struct MediaController: Sendable {
                 .init(
                     id: mediaID, ownerID: user.id, title: title, filename: filename, mimeType: mimeType,
                     declaredSize: body.sizeBytes, objectKey: key, multipartUploadID: uploadID.rawValue,
-                    partSize: partSize))
+                    partSize: partSize, sha256: sha256, refusesDuplicates: !(body.allowDuplicate ?? false)))
         } catch {
             try? await store.abortMultipartUpload(for: ObjectKey(key), uploadID: uploadID)
             throw error

@@ -85,11 +85,16 @@ struct SignRequest: Decodable {
     let mimeType: String
     let sizeBytes: Int64?
     let title: String?
+    /// Hex SHA-256 of the file: recorded, checked against the stored original, and used to refuse duplicates.
+    let sha256: String?
+    /// Keep a second copy of a file the user already has instead of being refused.
+    let allowDuplicate: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case filename, title
+        case filename, title, sha256
         case mimeType = "mime_type"
         case sizeBytes = "size_bytes"
+        case allowDuplicate = "allow_duplicate"
     }
 }
 
@@ -171,13 +176,37 @@ struct MultipartStartRequest: Decodable {
     let sizeBytes: Int64
     let partSize: Int64?
     let title: String?
+    let sha256: String?
+    let allowDuplicate: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case filename, title
+        case filename, title, sha256
         case mimeType = "mime_type"
         case sizeBytes = "size_bytes"
         case partSize = "part_size"
+        case allowDuplicate = "allow_duplicate"
     }
+}
+
+/// `POST /media/checksums`: which of these files the user already has.
+struct ChecksumsRequest: Decodable {
+    let checksums: [String]
+}
+
+struct ChecksumsResponse: ResponseEncodable {
+    struct Match: Encodable {
+        let sha256: String
+        let mediaID: String
+        let status: String
+        /// An unfinished multipart upload can be resumed (`GET /media/upload/multipart/:id/parts`).
+        let multipart: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case sha256, status, multipart
+            case mediaID = "media_id"
+        }
+    }
+    let matches: [Match]
 }
 
 struct MultipartStartResponse: ResponseEncodable {

@@ -323,5 +323,13 @@ public enum MediaMigrations {
                 """,
                 "DROP INDEX media.items_search_idx",
             ]),
+        // The SHA-256 a client declares at sign time: the worker checks the stored original against it, and a user's
+        // uploads are found by it (duplicates refused, re-runs of an import skipped). Items from before have none.
+        Migration(
+            module: "media", version: 7, name: "content_checksums",
+            statements: [
+                "ALTER TABLE media.items ADD COLUMN sha256 bytea CHECK (sha256 IS NULL OR octet_length(sha256) = 32)",
+                "CREATE INDEX items_owner_sha256_idx ON media.items (owner_id, sha256) WHERE sha256 IS NOT NULL",
+            ]),
     ]
 }

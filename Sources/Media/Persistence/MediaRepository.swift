@@ -100,6 +100,10 @@ public struct MediaRepository: Sendable {
         let objectKey: String
         let multipartUploadID: String?
         let partSize: Int64?
+        /// The SHA-256 the client declared, if any.
+        var sha256: [UInt8]? = nil
+        /// Whether a confirmed item with the same SHA-256 refuses this upload (the client did not ask to keep both).
+        var refusesDuplicates = true
     }
 
     /// Creates the `uploading` row after checking the declared size against the quota.
@@ -109,13 +113,23 @@ public struct MediaRepository: Sendable {
             if let declared = upload.declaredSize, let available = usage.availableBytes, declared > available {
                 throw Self.quotaError(usage, needed: declared)
             }
+            // Under the storage row's lock, so two uploads of one file at once cannot both pass.
+            if let sha256 = upload.sha256, upload.refusesDuplicates,
+                let existing = try await confirmedItem(ownerID: upload.ownerID, sha256: sha256, on: connection)
+            {
+                throw AppError(
+                    .alreadyExists, status: .conflict,
+                    "you already have this file (media \(existing.id.lowercasedString)); "
+                        + "send allow_duplicate to keep a second copy",
+                    details: ["media_id": .string(existing.id.lowercasedString), "status": .string(existing.status.rawValue)])
+            }
             try await connection.query(
                 """
                 INSERT INTO media.items (id, owner_id, title, original_filename, mime_type, declared_size_bytes,
-                                         size_bytes, status, object_key, multipart_upload_id, part_size)
+                                         size_bytes, status, object_key, multipart_upload_id, part_size, sha256)
                 VALUES (\(upload.id), \(upload.ownerID), \(upload.title), \(upload.filename), \(upload.mimeType),
                         \(upload.declaredSize), \(upload.declaredSize ?? 0), 'uploading', \(upload.objectKey),
-                        \(upload.multipartUploadID), \(upload.partSize))
+                        \(upload.multipartUploadID), \(upload.partSize), \(upload.sha256.map { Data($0) }))
                 """, logger: logger)
             // The list's totals come from the counter tables now; `item_count` is still kept because the release
             // before them reads it, so rolling back keeps its totals right.
@@ -235,12 +249,12 @@ public struct MediaRepository: Sendable {
             let usage = try await lockedUsage(ownerID: ownerID, on: connection)
             let rows = try await connection.query(
                 """
-                SELECT status, object_key, declared_size_bytes FROM media.items
+                SELECT status, object_key, declared_size_bytes, sha256 FROM media.items
                 WHERE id = \(mediaID) AND owner_id = \(ownerID) FOR UPDATE
                 """, logger: logger)
-            var current: (MediaStatus, String, Int64?)?
-            for try await row in rows.decode((MediaStatus, String, Int64?).self) { current = row }
-            guard let (status, objectKey, declared) = current else { throw AppError.notFound("media not found") }
+            var current: (MediaStatus, String, Int64?, ByteBuffer?)?
+            for try await row in rows.decode((MediaStatus, String, Int64?, ByteBuffer?).self) { current = row }
+            guard let (status, objectKey, declared, sha256) = current else { throw AppError.notFound("media not found") }
             if status != .uploading {
                 return .alreadyConfirmed(status)
             }
@@ -262,7 +276,8 @@ public struct MediaRepository: Sendable {
             try await schedule(
                 ProcessingRequest(
                     mediaID: mediaID, ownerID: ownerID, objectKey: objectKey, mimeType: realMimeType,
-                    outputs: MediaObjectKeys.processingOutputs(mediaID: mediaID)),
+                    outputs: MediaObjectKeys.processingOutputs(mediaID: mediaID),
+                    originalSHA256: sha256.map { Array($0.readableBytesView) }),
                 with: scheduler, on: connection)
             return .confirmed(.queued)
         }
@@ -611,5 +626,45 @@ extension MediaRepository {
         var records: [MediaRecord] = []
         for try await row in rows { records.append(try MediaRecord(row: row)) }
         return records
+    }
+}
+
+// MARK: Content checksums
+
+extension MediaRepository {
+    /// A confirmed item (queued, processing or ready) of the owner with this SHA-256. Uploads still in progress and
+    /// failed items do not count: the file is not there yet, or is being given another chance.
+    func confirmedItem(
+        ownerID: UUID, sha256: [UInt8], on connection: PostgresConnection
+    ) async throws -> (id: UUID, status: MediaStatus)? {
+        let rows = try await connection.query(
+            """
+            SELECT id, status FROM media.items
+            WHERE owner_id = \(ownerID) AND sha256 = \(Data(sha256))
+              AND status IN (\(MediaStatus.queued), \(MediaStatus.processing), \(MediaStatus.ready))
+            ORDER BY created_at LIMIT 1
+            """, logger: logger)
+        for try await (id, status) in rows.decode((UUID, MediaStatus).self) { return (id, status) }
+        return nil
+    }
+
+    /// Every item of the owner whose SHA-256 is among `checksums`, oldest first.
+    public func items(
+        ownerID: UUID, withChecksums checksums: [[UInt8]]
+    ) async throws -> [(sha256: [UInt8], id: UUID, status: MediaStatus, multipart: Bool)] {
+        guard !checksums.isEmpty else { return [] }
+        let hex = checksums.map(ContentChecksum.hex)
+        let rows = try await database.client.query(
+            """
+            SELECT sha256, id, status, multipart_upload_id IS NOT NULL FROM media.items
+            WHERE owner_id = \(ownerID)
+              AND sha256 = ANY (ARRAY(SELECT decode(h, 'hex') FROM unnest(\(hex)::text[]) AS h))
+            ORDER BY created_at, id
+            """, logger: logger)
+        var found: [(sha256: [UInt8], id: UUID, status: MediaStatus, multipart: Bool)] = []
+        for try await (sha256, id, status, multipart) in rows.decode((ByteBuffer, UUID, MediaStatus, Bool).self) {
+            found.append((Array(sha256.readableBytesView), id, status, multipart))
+        }
+        return found
     }
 }

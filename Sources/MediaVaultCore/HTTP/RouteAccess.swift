@@ -185,27 +185,37 @@ public struct AccessRouter {
 }
 
 extension RouteAccessTable {
-    /// The methods of the declared routes whose pattern matches `path`, for a `405` with `Allow`.
+    /// The methods the router would consider for `path`, for a `405` with `Allow`. Like the router it walks the path
+    /// one component at a time and prefers a literal to a capture to a recursive wildcard, without backtracking:
+    /// `/media/checksums` is the literal route's alone, never also `/media/{id}`'s.
     public func methods(servingPath path: String) -> [HTTPRequest.Method] {
         let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        var alive = declarations.map { ($0, $0.path.split(separator: "/", omittingEmptySubsequences: true)) }
+        for (index, component) in components.enumerated() {
+            let ranked = alive.compactMap { entry -> (entry: (RouteDeclaration, [Substring]), rank: Int)? in
+                guard index < entry.1.count else { return nil }
+                let rank = Self.rank(entry.1[index], matching: component)
+                return rank > 0 ? (entry, rank) : nil
+            }
+            guard let best = ranked.map(\.rank).max() else { return [] }
+            alive = ranked.filter { $0.rank == best }.map(\.entry)
+            // A recursive wildcard takes the rest of the path.
+            if best == 1 { break }
+        }
         var methods: [HTTPRequest.Method] = []
-        for declaration in declarations where Self.pattern(declaration.path, matches: components) {
+        // `**` takes one component at least.
+        for (declaration, parts) in alive
+        where parts.count == components.count || (parts.last == "**" && components.count >= parts.count) {
             if !methods.contains(declaration.method) { methods.append(declaration.method) }
         }
         return methods
     }
 
-    /// Literal components match themselves, `{name}` and `*` one component, `**` one or more.
-    static func pattern(_ pattern: String, matches components: [Substring]) -> Bool {
-        let parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
-        var index = 0
-        for (position, part) in parts.enumerated() {
-            if part == "**" { return position == parts.count - 1 && index < components.count }
-            guard index < components.count else { return false }
-            if !(part == "*" || (part.hasPrefix("{") && part.hasSuffix("}")) || part == components[index]) { return false }
-            index += 1
-        }
-        return index == components.count
+    /// How well a pattern component matches: literal 3, capture or `*` 2, `**` 1, no match 0.
+    static func rank(_ part: Substring, matching component: Substring) -> Int {
+        if part == "**" { return 1 }
+        if part == "*" || (part.hasPrefix("{") && part.hasSuffix("}")) { return 2 }
+        return part == component ? 3 : 0
     }
 }
 

@@ -23,8 +23,14 @@ public struct ProcessingRequest: Sendable, Equatable {
     public let objectKey: String
     public let mimeType: String
     public let outputs: ProcessingOutputKeys
+    /// The SHA-256 the uploader declared: the worker refuses an original that does not match it.
+    public let originalSHA256: [UInt8]?
 
-    public init(mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String, outputs: ProcessingOutputKeys) {
+    public init(
+        mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String, outputs: ProcessingOutputKeys,
+        originalSHA256: [UInt8]? = nil
+    ) {
+        self.originalSHA256 = originalSHA256
         self.mediaID = mediaID
         self.ownerID = ownerID
         self.objectKey = objectKey

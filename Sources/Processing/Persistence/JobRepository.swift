@@ -37,17 +37,18 @@ public struct JobRepository: Sendable, ProcessingScheduler {
         try await connection.query(
             """
             INSERT INTO processing.jobs (id, media_id, owner_id, object_key, mime_type, max_attempts, processed_key,
-                                         compatibility_key, thumbnail_key, preview_key)
+                                         compatibility_key, thumbnail_key, preview_key, original_sha256)
             VALUES (\(jobID), \(request.mediaID), \(request.ownerID), \(request.objectKey), \(request.mimeType),
                     \(maxAttempts), \(request.outputs.processed), \(request.outputs.compatibility),
-                    \(request.outputs.thumbnail), \(request.outputs.preview))
+                    \(request.outputs.thumbnail), \(request.outputs.preview), \(request.originalSHA256.map { Data($0) }))
             """, logger: database.logger)
         try await enqueueMessage(
             JobMessage(jobID: jobID, mediaID: request.mediaID, objectKey: request.objectKey, outputs: request.outputs),
             on: connection)
     }
 
-    /// Jobs and outbox messages for many media in two statements, in the order given.
+    /// Jobs and outbox messages for many media in two statements, in the order given. Used by the import, whose
+    /// media carry no declared checksum, so the column stays empty.
     public func scheduleProcessing(_ requests: [ProcessingRequest], on connection: PostgresConnection) async throws {
         guard !requests.isEmpty else { return }
         let jobIDs = requests.map { _ in UUID() }
@@ -111,11 +112,14 @@ public struct ClaimedJob: Sendable, Equatable {
     public let maxAttempts: Int
     /// The worker that holds the claim; results of a worker whose claim was taken back are not recorded.
     public let workerID: String
+    /// What the original's SHA-256 must be, when the uploader declared it.
+    public let originalSHA256: [UInt8]?
 
     public init(
         id: UUID, mediaID: UUID, ownerID: UUID, objectKey: String, mimeType: String, outputs: ProcessingOutputKeys,
-        attempt: Int, maxAttempts: Int, workerID: String
+        attempt: Int, maxAttempts: Int, workerID: String, originalSHA256: [UInt8]? = nil
     ) {
+        self.originalSHA256 = originalSHA256
         self.workerID = workerID
         self.id = id
         self.mediaID = mediaID
@@ -136,7 +140,7 @@ extension JobRepository {
     static let claimedColumns =
         """
         id, media_id, owner_id, object_key, mime_type, processed_key, compatibility_key, thumbnail_key, preview_key,
-        attempts, max_attempts, worker_id
+        attempts, max_attempts, worker_id, original_sha256
         """
 
     /// Claims a specific job (NSQ delivery). `nil` when it is done, failed, or already being worked on: a duplicate.

@@ -30,11 +30,13 @@ struct LatestJobStatement: PostgresPreparedStatement {
 
 /// Decodes `JobRepository.claimedColumns`.
 private func claimedJob(_ row: PostgresRow) throws -> ClaimedJob {
-    let cells = try row.decode((UUID, UUID, UUID, String, String, String, String, String, String, Int, Int, String).self)
+    let cells = try row.decode(
+        (UUID, UUID, UUID, String, String, String, String, String, String, Int, Int, String, ByteBuffer?).self)
     return ClaimedJob(
         id: cells.0, mediaID: cells.1, ownerID: cells.2, objectKey: cells.3, mimeType: cells.4,
         outputs: ProcessingOutputKeys(processed: cells.5, compatibility: cells.6, thumbnail: cells.7, preview: cells.8),
-        attempt: cells.9, maxAttempts: cells.10, workerID: cells.11)
+        attempt: cells.9, maxAttempts: cells.10, workerID: cells.11,
+        originalSHA256: cells.12.map { Array($0.readableBytesView) })
 }
 
 /// Claims a specific queued job (NSQ delivery).

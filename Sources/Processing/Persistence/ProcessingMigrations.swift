@@ -71,5 +71,9 @@ public enum ProcessingMigrations {
                     ALTER COLUMN preview_key SET NOT NULL
                 """,
             ]),
+        // What the original's SHA-256 must be, when its uploader declared one: the worker checks it first.
+        Migration(
+            module: "processing", version: 3, name: "job_original_checksum",
+            statements: ["ALTER TABLE processing.jobs ADD COLUMN original_sha256 bytea"]),
     ]
 }

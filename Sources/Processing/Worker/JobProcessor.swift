@@ -37,6 +37,11 @@ public struct JobProcessor: JobProcessing {
 
         let original = scratch.appendingPathComponent("original")
         try await store.download(ObjectKey(job.objectKey), to: original)
+        if let expected = job.originalSHA256 {
+            // Before anything decodes it: bytes that changed on the way are not the file the user meant to keep.
+            let actual = try await OriginalChecksum.sha256(of: original)
+            guard actual == expected else { throw OriginalChecksumMismatch(expected: expected, actual: actual) }
+        }
         if ScriptableContent.isScriptCapable(job.mimeType) {
             // Allowed by the operator, kept exactly as uploaded: nothing decodes or renders it.
             return ProcessedMedia()

@@ -145,17 +145,20 @@ public struct JobRunner: Sendable {
         return min(base * factor, .seconds(600))
     }
 
-    /// Failures that another attempt cannot mend: a file ffprobe or ffmpeg cannot decode, without video, or of an
-    /// unsupported kind. Everything else (storage or database unreachable, a killed or timed-out process) is
+    /// Failures that another attempt cannot mend: a file ffprobe or ffmpeg cannot decode, without video, of an
+    /// unsupported kind, or not the file its uploader declared. Everything else (storage or database unreachable, a killed or timed-out process) is
     /// transient and retried with backoff.
     static func isPermanent(_ error: any Error) -> Bool {
-        (error as? TranscodingError)?.isPermanent ?? false
+        if error is OriginalChecksumMismatch { return true }
+        return (error as? TranscodingError)?.isPermanent ?? false
     }
 
     /// One line a person can act on: ffmpeg's last error line, or what failed.
     static func readableReason(_ error: any Error) -> String {
         switch error {
         case let error as TranscodingError:
+            return error.reason
+        case let error as OriginalChecksumMismatch:
             return error.reason
         case let error as S3Error:
             return "storage error: \(error.code.rawValue)"
