@@ -200,6 +200,21 @@ let package = Package(
             // The API description, compiled in so the binary always serves the document of its own routes.
             resources: [.embedInCode("openapi.json")]
         ),
+        // `mediavault upload`: scan, hash, check, upload (single or multipart, resumable) and confirm, over the API
+        // with a personal API key. No server code: it only talks HTTP.
+        .target(
+            name: "UploadClient",
+            dependencies: [
+                "MediaVaultCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Composes the processing worker from Processing's job logic, storage and ffmpeg; no module's own code.
         .target(
             name: "WorkerApp",
@@ -216,7 +231,7 @@ let package = Package(
         .executableTarget(
             name: "mediavault",
             dependencies: [
-                "GatewayApp", "Media", "MediaVaultCore", "OriginalImport",
+                "GatewayApp", "Media", "MediaVaultCore", "OriginalImport", "UploadClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -315,7 +330,7 @@ let package = Package(
             name: "GatewayIntegrationTests",
             dependencies: [
                 "Auth", "GatewayApp", "Media", "MediaVaultCore", "NSQTestBroker", "ObjectStorage", "OriginalImport",
-                "StorageService", "TestSupport", "Transcoding", "WorkerApp",
+                "StorageService", "TestSupport", "Transcoding", "UploadClient", "WorkerApp",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

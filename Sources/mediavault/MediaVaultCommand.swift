@@ -13,7 +13,8 @@ struct MediaVaultCommand: AsyncParsableCommand {
         commandName: "mediavault",
         abstract: "MediaVault gateway: REST API for sign-in, media and collections.",
         subcommands: [
-            Serve.self, Migrate.self, Reprocess.self, ImportOriginalCommand.self, CheckConfig.self, Settings.self,
+            Serve.self, Migrate.self, Reprocess.self, ImportOriginalCommand.self, UploadCommand.self, CheckConfig.self,
+            Settings.self,
         ],
         defaultSubcommand: Serve.self)
 }

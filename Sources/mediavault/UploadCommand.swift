@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import UploadClient
+
+/// `mediavault upload PATH…`: argument parsing only; the work is `UploadClient`'s. A subcommand of the one binary
+/// rather than its own executable: it adds no dependency the gateway does not already link.
+struct UploadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upload",
+        abstract: "Upload photos and videos from files and folders, skipping what the server already has.",
+        discussion: """
+            Phases: scan, hash (SHA-256, checked with the server in batches), upload (one PUT for small files, \
+            parts in parallel for large ones), confirm. A run that was interrupted resumes when run again with the \
+            same arguments: files already there are skipped, a half-sent large file continues from its parts. \
+            The exit status is 1 when any file failed.
+            """)
+
+    @Argument(help: "Files and folders (folders are walked recursively; hidden files are skipped).")
+    var paths: [String]
+
+    @Option(help: "The MediaVault API, such as https://media.example.com (or MEDIAVAULT_SERVER).")
+    var server: String?
+
+    @Option(name: .customLong("api-key"), help: "A personal API key with media:read and media:write (or MEDIAVAULT_API_KEY).")
+    var apiKey: String?
+
+    @Option(help: "Only these extensions, comma-separated (jpg,heic,mov).")
+    var ext: String?
+
+    @Option(help: "Files (and parts of one large file) sent at once.")
+    var concurrency = 4
+
+    @Option(help: "Put the files into this collection, in order; created when missing (needs collections:write).")
+    var collection: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Scan, hash and check, but send nothing.")
+    var dryRun = false
+
+    @Flag(name: .customLong("skip-hash"), help: "Do not hash: nothing is checked, so a re-run uploads everything again.")
+    var skipHash = false
+
+    @Option(name: .customLong("multipart-threshold-mb"), help: "Files from this size (MiB) go up in resumable parts.")
+    var multipartThresholdMB = 64
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let server = server ?? environment["MEDIAVAULT_SERVER"], !server.isEmpty else {
+            throw ValidationError("--server or MEDIAVAULT_SERVER is required")
+        }
+        guard let apiKey = apiKey ?? environment["MEDIAVAULT_API_KEY"], !apiKey.isEmpty else {
+            throw ValidationError("--api-key or MEDIAVAULT_API_KEY is required (create one at POST /auth/api-keys)")
+        }
+        guard (1...32).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 32") }
+        guard multipartThresholdMB >= 5 else { throw ValidationError("--multipart-threshold-mb must be at least 5") }
+        var options = UploadOptions(server: server, apiKey: apiKey, paths: paths)
+        options.extensions = ext.map { Set($0.split(separator: ",").map { $0.lowercased().trimmingCharacters(in: .init(charactersIn: ". ")) }) }
+        options.concurrency = concurrency
+        options.collection = collection
+        options.dryRun = dryRun
+        options.skipHash = skipHash
+        options.multipartThreshold = Int64(multipartThresholdMB) << 20
+        do {
+            let summary = try await Uploader(options: options).run()
+            if !summary.succeeded { throw ExitCode(1) }
+        } catch let error as UploadError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import Crypto
+import Foundation
+import MediaVaultCore
+import Testing
+import UploadClient
+
+/// `mediavault upload` against a real gateway (filesystem store): a folder tree, re-runs, repeats, resume, progress.
+@Suite("mediavault upload: scan, hash, check, upload, resume, progress")
+struct UploadCommandTests {
+    static let mib = 1 << 20
+
+    /// A folder of photos and a video (large enough for parts), a repeat, a hidden file and a text file.
+    static func library() throws -> URL {
+        let root = URL(fileURLWithPath: NSTemporaryDirectory() + "mv-library-" + UUID().uuidString)
+        let manager = FileManager.default
+        try manager.createDirectory(at: root.appendingPathComponent("b"), withIntermediateDirectories: true)
+        func write(_ path: String, _ bytes: [UInt8]) throws {
+            try Data(bytes).write(to: root.appendingPathComponent(path))
+        }
+        try write("1.png", MediaFlowTests.bytes(20_000, seed: 1))
+        try write("b/2.jpg", MediaFlowTests.bytes(30_000, seed: 2))
+        try write("b/3.mp4", MediaFlowTests.bytes(12 * mib, seed: 3))
+        try write("copy.png", MediaFlowTests.bytes(20_000, seed: 1))
+        try write(".hidden.png", MediaFlowTests.bytes(100, seed: 4))
+        try write("notes.txt", Array("not media".utf8))
+        return root
+    }
+
+    /// A gateway whose presigned URLs an outside client can reach: its API base is its real address.
+    static func withGateway(_ body: (GatewayHarness) async throws -> Void) async throws {
+        let socket = try ServerSocketPort.free()
+        try await GatewayHarness.with(
+            extraEnvironment: ["HTTP_PORT": String(socket), "API_BASE_URL": "http://127.0.0.1:\(socket)"], body)
+    }
+
+    static func key(_ gateway: GatewayHarness, user: String) async throws -> String {
+        let session = try await gateway.token(for: user)
+        return try APIKeyTests.key(
+            try await APIKeyTests.createKey(
+                gateway, session: session, name: "uploader",
+                scopes: ["media:read", "media:write", "collections:read", "collections:write"]))
+    }
+
+    static func options(_ gateway: GatewayHarness, key: String, _ paths: [String]) -> UploadOptions {
+        var options = UploadOptions(server: gateway.baseURL, apiKey: key, paths: paths)
+        options.multipartThreshold = Int64(5 * mib)
+        options.partSize = Int64(5 * mib)
+        options.output = FileHandle(forWritingAtPath: "/dev/null")!
+        return options
+    }
+
+    /// PUTs the filesystem store answered so far.
+    static func storagePUTs(_ gateway: GatewayHarness) async throws -> Int {
+        let metrics = try await gateway.request(.GET, "/metrics").text
+        return metrics.split(separator: "\n").filter {
+            $0.hasPrefix("http_requests_total{") && $0.contains(#"method="PUT""#) && $0.contains(#"route="/storage/**""#)
+        }.compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
+    }
+
+    @Test("a folder uploads completely, repeats once, in order into a collection; a second run sends nothing")
+    func folderAndRerun() async throws {
+        let root = try Self.library()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try await Self.withGateway { gateway in
+            let key = try await Self.key(gateway, user: "6100")
+            var dry = Self.options(gateway, key: key, [root.path])
+            dry.dryRun = true
+            let preview = try await Uploader(options: dry).run()
+            #expect(preview.wouldUpload == ["1.png", "b/2.jpg", "b/3.mp4"])
+            #expect(preview.duplicatesInRun == ["copy.png"])
+            #expect(try await gateway.scalar("SELECT count(*) FROM media.items") == 0, "a dry run sends nothing")
+
+            var options = Self.options(gateway, key: key, [root.path])
+            options.collection = "Trip"
+            let first = try await Uploader(options: options).run()
+            #expect(first.failed.isEmpty, "\(first.failed)")
+            #expect(first.uploaded == ["1.png", "b/2.jpg", "b/3.mp4"])
+            #expect(first.duplicatesInRun == ["copy.png"])
+            #expect(try await gateway.scalar("SELECT count(*) FROM media.items WHERE status = 'queued'") == 3)
+            #expect(try await gateway.scalar("SELECT count(*) FROM media.items WHERE sha256 IS NOT NULL") == 3)
+            let collectionID = try #require(first.collectionID)
+            let collection = try await gateway.request(.GET, "/collection/\(collectionID)", headers: [("X-API-Key", key)])
+            // Added in the order the files were found (the collection lists the newest addition first).
+            let items = (collection.json["items"] as? [[String: Any]] ?? [])
+                .sorted { ($0["added_at"] as? String ?? "") < ($1["added_at"] as? String ?? "") }
+            #expect(items.map { $0["title"] as? String } == ["1.png", "2.jpg", "3.mp4"], "\(collection.text)")
+            // 1 + 1 single PUTs and 3 parts of 5 MiB for the 12 MiB video.
+            let puts = try await Self.storagePUTs(gateway)
+            #expect(puts == 5)
+
+            let second = try await Uploader(options: options).run()
+            #expect(second.uploaded.isEmpty && second.failed.isEmpty)
+            #expect(second.alreadyThere.count == 4, "\(second)")
+            #expect(try await Self.storagePUTs(gateway) == puts, "nothing is sent twice")
+            #expect(try await gateway.scalar("SELECT count(*) FROM media.items") == 3)
+            #expect(try await gateway.scalar("SELECT count(*) FROM collection.items") == 3)
+        }
+    }
+
+    @Test("a half-sent large file continues from the parts the server has, sending only the rest")
+    func resume() async throws {
+        let root = try Self.library()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let video = root.appendingPathComponent("b/3.mp4")
+        let bytes = Array(try Data(contentsOf: video))
+        let sha = SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
+        try await Self.withGateway { gateway in
+            let key = try await Self.key(gateway, user: "6200")
+            let asKey = [("X-API-Key", key)]
+            // What an interrupted run leaves: the upload started and its first part sent.
+            let started = try await gateway.request(
+                .POST, "/media/upload/multipart", headers: asKey,
+                body: #"{"filename": "3.mp4", "mime_type": "video/mp4", "size_bytes": \#(bytes.count), "part_size": \#(5 * Self.mib), "sha256": "\#(sha)"}"#)
+            let mediaID = try #require(started.json["media_id"] as? String, "\(started.text)")
+            let urls = try await gateway.request(
+                .POST, "/media/upload/multipart/\(mediaID)/urls", headers: asKey, body: #"{"part_numbers": [1]}"#)
+            let url = try #require((urls.json["parts"] as? [[String: Any]])?.first?["upload_url"] as? String)
+            #expect(try await gateway.request(.PUT, url, bytes: Array(bytes[0..<(5 * Self.mib)])).status == 200)
+            let before = try await Self.storagePUTs(gateway)
+
+            let summary = try await Uploader(options: Self.options(gateway, key: key, [video.path])).run()
+            #expect(summary.failed.isEmpty, "\(summary.failed)")
+            #expect(summary.resumed == ["3.mp4"])
+            #expect(try await Self.storagePUTs(gateway) - before == 2, "parts 2 and 3 only")
+            let item = try await gateway.request(.GET, "/media/\(mediaID)", headers: asKey)
+            #expect(item.json["status"] as? String == "queued" && item.json["size_bytes"] as? Int == bytes.count)
+            #expect(try await gateway.scalar("SELECT count(*) FROM media.items") == 1)
+        }
+    }
+
+    @Test("bad input and refusals end that file with the server's message, and the run exits non-zero")
+    func failures() async throws {
+        let root = try Self.library()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try await Self.withGateway { gateway in
+            let session = try await gateway.token(for: "6300")
+            let readOnly = try APIKeyTests.key(
+                try await APIKeyTests.createKey(gateway, session: session, scopes: ["media:read"]))
+            let summary = try await Uploader(
+                options: Self.options(gateway, key: readOnly, [root.appendingPathComponent("1.png").path])
+            ).run()
+            #expect(summary.uploaded.isEmpty && summary.failed.count == 1)
+            #expect(summary.failed.first?.reason.contains("media:write") == true, "\(summary.failed)")
+            await #expect(throws: UploadError.self) {
+                _ = try await Uploader(options: Self.options(gateway, key: readOnly, ["/no/such/folder"])).run()
+            }
+        }
+    }
+
+    @Test("progress: bars redrawn in place on a terminal, plain lines otherwise; the exit status tells failure")
+    func progressOutput() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("mediavault")
+        let fallback = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/mediavault")
+        let executable = FileManager.default.isExecutableFile(atPath: binary.path) ? binary : fallback
+        try #require(FileManager.default.isExecutableFile(atPath: executable.path), "build the mediavault binary")
+        let root = try Self.library()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try await Self.withGateway { gateway in
+            let key = try await Self.key(gateway, user: "6400")
+            let environment = ["MEDIAVAULT_SERVER": gateway.baseURL, "MEDIAVAULT_API_KEY": key]
+            let command = [executable.path, "upload", root.path, "--multipart-threshold-mb", "5"]
+
+            // Under a pseudo-terminal (`script` gives the command one): bars drawn with carriage returns.
+            let quoted = command.map { "'\($0)'" }.joined(separator: " ")
+            let onTerminal = try await Shell.capture(["script", "-qefc", quoted, "/dev/null"], environment: environment)
+            #expect(onTerminal.status == 0, "\(onTerminal.output)")
+            #expect(onTerminal.output.contains("\r\u{1B}[2K") && onTerminal.output.contains("[###"))
+            #expect(onTerminal.output.contains("done: 3 uploaded"))
+
+            // Into a pipe: plain lines, no control characters; everything is there already now.
+            let piped = try await Shell.capture(command, environment: environment)
+            #expect(piped.status == 0, "\(piped.output)")
+            #expect(!piped.output.contains("\r") && !piped.output.contains("\u{1B}"))
+            #expect(piped.output.contains("hash 4/4 100%"))
+            #expect(piped.output.contains("done: 0 uploaded") && piped.output.contains("4 already there"))
+
+            let refused = try await Shell.capture(
+                command + ["--api-key", "mvk_" + String(repeating: "A", count: 43)], environment: environment)
+            #expect(refused.status == 1)
+            #expect(refused.output.contains("authentication required"), "\(refused.output)")
+        }
+    }
+}
+
+extension Shell {
+    /// Runs a command with extra environment; answers its exit status and its output and errors together.
+    static func capture(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String) {
+        let pipe = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read until the command closes its end, off the cooperative pool, then collect its status.
+        let data = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
+            Thread.detachNewThread {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: data)
+            }
+        }
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A TCP port nothing listens on right now (the kernel's pick, released at once).
+enum ServerSocketPort {
+    static func free() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw HarnessError(message: "socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(descriptor, pointer, length) == 0 else { return -1 }
+                return getsockname(descriptor, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw HarnessError(message: "bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
