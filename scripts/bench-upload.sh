@@ -46,7 +46,7 @@ export MEDIAVAULT_ENV=development LOG_LEVEL=warning LOG_FORMAT=text
 export POSTGRES_HOST="127.0.0.1:$pg_port" POSTGRES_USER=postgres POSTGRES_DB=$database
 export SESSION_SECRET=bench-session-secret-0123456789abcdef0123456789abcdef
 export HTTP_HOST=127.0.0.1 HTTP_PORT="$port" API_BASE_URL="$base" FRONTEND_URL=http://localhost:3000
-export STORAGE_BACKEND=filesystem STORAGE_DIR="$work/storage" NSQ_HOSTS= MAX_UPLOAD_BYTES=$(( (big_mb + 16) << 20 ))
+export STORAGE_BACKEND=filesystem STORAGE_DIR="$work/storage" NSQ_HOSTS="" MAX_UPLOAD_BYTES=$(( (big_mb + 16) << 20 ))
 "$binary" migrate >/dev/null
 "$binary" serve --no-migrate >"$work/gateway.log" 2>&1 &
 gateway_pid=$!
