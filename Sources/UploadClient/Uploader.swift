@@ -78,12 +78,26 @@ public struct Uploader: Sendable {
         }
     }
 
+    /// What the run does with one file, once the server has been asked.
+    enum Plan: Sendable, Equatable {
+        case send
+        /// A multipart upload of this content that an earlier run left half-sent.
+        case resume(mediaID: String)
+        /// The server has it (queued, processing or ready).
+        case alreadyThere(mediaID: String)
+        /// The same content as an earlier file of this run, which is sent instead.
+        case repeatOf(index: Int)
+        /// It could not be read; the rest of the run goes on.
+        case unreadable(reason: String)
+    }
+
     /// One file on its way: what is known about it so far.
     struct Entry: Sendable {
         let file: LocalFile
         var sha256: String?
+        var plan = Plan.send
+        /// Known once it is on the server.
         var mediaID: String?
-        var resumeMediaID: String?
     }
 
     func run(api: MediaVaultAPI) async throws -> UploadSummary {
@@ -97,13 +111,23 @@ public struct Uploader: Sendable {
             let hashing = progress("hash")
             let done = NIOLockedValueBox(0)
             let count = files.count
-            let hashes = try await forEach(Array(files.enumerated()), concurrency: options.concurrency) { index, file in
-                let sha = try await FileScan.sha256(of: file.url)
+            let hashes = try await forEach(Array(files.enumerated()), concurrency: options.concurrency) {
+                index, file -> (Int, Result<String, any Error>) in
+                let sha: Result<String, any Error>
+                do { sha = .success(try await FileScan.sha256(of: file.url)) } catch { sha = .failure(error) }
                 hashing.update(done: done.withLockedValue { $0 += 1; return $0 }, total: count)
                 return (index, sha)
             }
             hashing.finish()
-            for (index, sha) in hashes { entries[index].sha256 = sha }
+            for (index, sha) in hashes {
+                switch sha {
+                case .success(let sha): entries[index].sha256 = sha
+                case .failure(let error):
+                    let reason = "could not read the file: \(error)"
+                    entries[index].plan = .unreadable(reason: reason)
+                    summary.failed.append(.init(path: entries[index].file.displayPath, reason: reason))
+                }
+            }
 
             // What the server has: skipped, or resumed when it is a multipart upload left half-sent.
             let distinct = Array(Set(entries.compactMap(\.sha256))).sorted()
@@ -119,29 +143,35 @@ public struct Uploader: Sendable {
                 guard let sha = entries[index].sha256 else { continue }
                 let found = matches[sha] ?? []
                 if let there = found.first(where: { ["queued", "processing", "ready"].contains($0.status) }) {
+                    entries[index].plan = .alreadyThere(mediaID: there.mediaID)
                     entries[index].mediaID = there.mediaID
                     summary.alreadyThere.append(entries[index].file.displayPath)
                 } else if let first = firstOfContent[sha] {
+                    entries[index].plan = .repeatOf(index: first)
                     summary.duplicatesInRun.append(entries[index].file.displayPath)
-                    entries[index].mediaID = nil
-                    entries[index].resumeMediaID = "same-as:\(first)"
                 } else {
                     firstOfContent[sha] = index
-                    entries[index].resumeMediaID =
-                        found.last(where: { $0.status == "uploading" && $0.multipart })?.mediaID
+                    if let halfSent = found.last(where: { $0.status == "uploading" && $0.multipart }) {
+                        entries[index].plan = .resume(mediaID: halfSent.mediaID)
+                    }
                 }
             }
             say("check: \(summary.alreadyThere.count) already there, \(summary.duplicatesInRun.count) repeated in this run")
         }
 
-        let pending = entries.indices.filter { entries[$0].mediaID == nil && entries[$0].resumeMediaID?.hasPrefix("same-as:") != true }
+        let pending = entries.indices.filter {
+            switch entries[$0].plan {
+            case .send, .resume: true
+            case .alreadyThere, .repeatOf, .unreadable: false
+            }
+        }
+        let pendingBytes = pending.reduce(Int64(0)) { $0 + entries[$1].file.size }
         if options.dryRun {
             summary.wouldUpload = pending.map { entries[$0].file.displayPath }
-            say("dry run: would upload \(pending.count) files, \(Self.mebibytes(pending.reduce(0) { $0 + entries[$1].file.size })) MiB")
+            say("dry run: would upload \(pending.count) files, \(Self.mebibytes(pendingBytes)) MiB")
             return summary
         }
 
-        let pendingBytes = pending.reduce(Int64(0)) { $0 + entries[$1].file.size }
         let uploading = progress("upload MiB")
         let sentBytes = NIOLockedValueBox(Int64(0))
         let totalMiB = Int(Self.mebibytes(pendingBytes).rounded(.up))
@@ -150,7 +180,8 @@ public struct Uploader: Sendable {
             uploading.update(done: min(totalMiB, Int(Self.mebibytes(now))), total: totalMiB)
         }
         let snapshot = entries
-        let outcomes = try await forEach(pending, concurrency: options.concurrency) { index -> (Int, Result<(String, Bool), UploadError>) in
+        let outcomes = try await forEach(pending, concurrency: options.concurrency) {
+            index -> (Int, Result<(String, Bool), UploadError>) in
             do {
                 return (index, .success(try await upload(snapshot[index], api: api, sent: sent)))
             } catch let error as UploadError {
@@ -171,11 +202,7 @@ public struct Uploader: Sendable {
         }
         // Repeats of a file in this run point at its one upload.
         for index in entries.indices {
-            if let marker = entries[index].resumeMediaID, marker.hasPrefix("same-as:"),
-                let first = Int(marker.dropFirst("same-as:".count))
-            {
-                entries[index].mediaID = entries[first].mediaID
-            }
+            if case .repeatOf(let first) = entries[index].plan { entries[index].mediaID = entries[first].mediaID }
         }
 
         if let title = options.collection {
@@ -208,7 +235,9 @@ public struct Uploader: Sendable {
     ) async throws -> (String, Bool) {
         let file = entry.file
         let name = file.url.lastPathComponent
-        if file.size < options.multipartThreshold && entry.resumeMediaID == nil {
+        var resumeMediaID: String?
+        if case .resume(let mediaID) = entry.plan { resumeMediaID = mediaID }
+        if file.size < options.multipartThreshold && resumeMediaID == nil {
             let signed = try await retrying {
                 try await api.sign(filename: name, mimeType: file.mimeType, size: file.size, sha256: entry.sha256)
             }
@@ -224,7 +253,7 @@ public struct Uploader: Sendable {
         let partSize = options.partSize
         let mediaID: String
         var done: [Int: String] = [:]
-        if let resume = entry.resumeMediaID {
+        if let resume = resumeMediaID {
             mediaID = resume
             for part in try await retrying({ try await api.uploadedParts(mediaID: resume) }) {
                 done[part.partNumber] = part.etag
@@ -258,7 +287,7 @@ public struct Uploader: Sendable {
         }
         let parts = (1...partCount).map { MediaVaultAPI.UploadedPart(partNumber: $0, etag: done[$0] ?? "") }
         try await retrying { try await api.complete(mediaID: mediaID, parts: parts) }
-        return (mediaID, entry.resumeMediaID != nil)
+        return (mediaID, resumeMediaID != nil)
     }
 
     /// Transient failures are tried again with exponential backoff (0.5 s, 1 s, 2 s, …); others end at once.

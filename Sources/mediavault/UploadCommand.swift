@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MediaVaultCore
 import UploadClient
 
 /// `mediavault upload PATH…`: argument parsing only; the work is `UploadClient`'s. A subcommand of the one binary
@@ -43,11 +44,13 @@ struct UploadCommand: AsyncParsableCommand {
     var multipartThresholdMB = 64
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let server = server ?? environment["MEDIAVAULT_SERVER"], !server.isEmpty else {
+        // The client's own two values, from the environment or `.env` like every setting (they are not the
+        // gateway's, so no catalogue lists them).
+        let source = try ConfigSource.load()
+        guard let server = server ?? source.rawValue("MEDIAVAULT_SERVER"), !server.isEmpty else {
             throw ValidationError("--server or MEDIAVAULT_SERVER is required")
         }
-        guard let apiKey = apiKey ?? environment["MEDIAVAULT_API_KEY"], !apiKey.isEmpty else {
+        guard let apiKey = apiKey ?? source.rawValue("MEDIAVAULT_API_KEY"), !apiKey.isEmpty else {
             throw ValidationError("--api-key or MEDIAVAULT_API_KEY is required (create one at POST /auth/api-keys)")
         }
         guard (1...32).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 32") }
