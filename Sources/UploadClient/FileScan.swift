@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MediaVaultCore
 import NIOPosix
 
 /// One file found on disk, and what the server is told about it.
@@ -69,7 +70,7 @@ public enum FileScan {
                 hasher.update(data: chunk)
                 read(Int64(chunk.count))
             }
-            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return Hex.encode(hasher.finalize())
         }
     }
 }

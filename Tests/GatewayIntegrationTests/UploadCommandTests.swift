@@ -59,11 +59,13 @@ struct UploadCommandTests {
         return options
     }
 
-    /// PUTs the filesystem store answered so far.
-    static func storagePUTs(_ gateway: GatewayHarness) async throws -> Int {
+    /// PUTs the filesystem store answered so far (`status` only those, or all).
+    static func storagePUTs(_ gateway: GatewayHarness, status: String? = "200") async throws -> Int {
         let metrics = try await gateway.request(.GET, "/metrics").text
-        return metrics.split(separator: "\n").filter {
-            $0.hasPrefix("http_requests_total{") && $0.contains(#"method="PUT""#) && $0.contains(#"route="/storage/**""#)
+        return metrics.split(separator: "\n").filter { line in
+            line.hasPrefix("http_requests_total{") && line.contains(#"method="PUT""#)
+                && line.contains(#"route="/storage/**""#)
+                && (status.map { line.contains(#"status="\#($0)""#) } ?? true)
         }.compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
     }
 
@@ -177,6 +179,15 @@ struct UploadCommandTests {
             }
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal, "the run was killed before it could finish")
+            // The PUT cut off by the kill ends on the server a moment later (refused, or stored if its body was all
+            // there): wait for the count to settle before asking what the server has.
+            var settled = try await Self.storagePUTs(gateway, status: nil)
+            for _ in 0..<50 {
+                try await Task.sleep(for: .milliseconds(200))
+                let now = try await Self.storagePUTs(gateway, status: nil)
+                if now == settled { break }
+                settled = now
+            }
             let mediaID = try await gateway.text("SELECT id::text FROM media.items")
             let parts = try await gateway.request(
                 .GET, "/media/upload/multipart/\(mediaID)/parts", headers: [("X-API-Key", key)])

@@ -185,7 +185,7 @@ public enum ContentChecksum {
     }
 
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(bytes)
     }
 
     private static func nibble(_ digit: UInt8) -> UInt8? {

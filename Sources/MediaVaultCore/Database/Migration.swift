@@ -19,7 +19,7 @@ public struct Migration: Sendable {
 
     /// Detects a migration edited after it was applied somewhere.
     var checksum: String {
-        SHA256.hash(data: Data(statements.joined(separator: "\n;\n").utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(statements.joined(separator: "\n;\n").utf8)))
     }
 }
 

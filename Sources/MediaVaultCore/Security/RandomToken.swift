@@ -29,3 +29,10 @@ public enum Base64URL {
         return Data(base64Encoded: base64).map(Array.init)
     }
 }
+
+/// Lowercase hexadecimal, as digests are shown and compared in text.
+public enum Hex {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

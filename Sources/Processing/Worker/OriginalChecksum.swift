@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MediaVaultCore
 import NIOPosix
 
 /// The SHA-256 of a downloaded original, read in chunks off the cooperative pool.
@@ -32,5 +33,5 @@ struct OriginalChecksumMismatch: Error, CustomStringConvertible {
 
     var description: String { reason }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }
