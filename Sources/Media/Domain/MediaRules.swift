@@ -184,9 +184,6 @@ public enum ContentChecksum {
         return bytes
     }
 
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        Hex.encode(bytes)
-    }
 
     private static func nibble(_ digit: UInt8) -> UInt8? {
         switch digit {

@@ -177,7 +177,7 @@ public struct MediaController: Sendable {
         let found = try await repository.items(ownerID: user.id, withChecksums: wanted)
         return ChecksumsResponse(
             matches: found.map {
-                .init(sha256: ContentChecksum.hex($0.sha256), mediaID: $0.id.lowercasedString, status: $0.status.rawValue,
+                .init(sha256: Hex.encode($0.sha256), mediaID: $0.id.lowercasedString, status: $0.status.rawValue,
                     multipart: $0.multipart)
             })
     }

@@ -653,7 +653,7 @@ extension MediaRepository {
         ownerID: UUID, withChecksums checksums: [[UInt8]]
     ) async throws -> [(sha256: [UInt8], id: UUID, status: MediaStatus, multipart: Bool)] {
         guard !checksums.isEmpty else { return [] }
-        let hex = checksums.map(ContentChecksum.hex)
+        let hex = checksums.map { Hex.encode($0) }
         let rows = try await database.client.query(
             """
             SELECT sha256, id, status, multipart_upload_id IS NOT NULL FROM media.items

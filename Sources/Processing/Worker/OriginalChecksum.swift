@@ -27,11 +27,9 @@ struct OriginalChecksumMismatch: Error, CustomStringConvertible {
     let actual: [UInt8]
 
     var reason: String {
-        "checksum mismatch: the stored file's SHA-256 is \(Self.hex(actual)), not the \(Self.hex(expected)) declared "
+        "checksum mismatch: the stored file's SHA-256 is \(Hex.encode(actual)), not the \(Hex.encode(expected)) declared "
             + "at upload; the file changed on its way to storage, so upload it again"
     }
 
     var description: String { reason }
-
-    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }
