@@ -39,6 +39,7 @@ public func buildGateway(
     let gateway = try GatewayComposition(configuration: configuration, logger: logger)
     var app = Application(
         router: gateway.router,
+        server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: gateway.services,
         onServerRunning: { channel in await options.onServerRunning(channel.localAddress?.port ?? 0) },

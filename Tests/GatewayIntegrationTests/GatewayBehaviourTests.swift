@@ -38,6 +38,44 @@ struct GatewayBehaviourTests {
         }
     }
 
+    @Test("Expect: 100-continue is answered with 100 Continue before the body is sent, and the upload goes through")
+    func expectContinue() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("expect-\(UUID().uuidString).png")
+        try Data(MediaFlowTests.bytes(2 << 20, seed: 31)).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await GatewayHarness.with { gateway in
+            let token = try await gateway.token(for: "7100")
+            let sign = try await gateway.request(
+                .POST, "/media/upload/sign", token: token, body: #"{"filename": "a.png", "mime_type": "image/png"}"#)
+            // Signed for the public address; curl goes to where this gateway listens.
+            let url = try #require(sign.json["upload_url"] as? String)
+                .replacingOccurrences(of: GatewayHarness.apiBaseURL, with: gateway.baseURL)
+            // curl holds the body back until 100 Continue or its timeout; a minute means only an answer lets it go.
+            let (status, output) = try await Shell.capture(
+                [
+                    "curl", "-sS", "-v", "--expect100-timeout", "60", "-X", "PUT", "-H", "Content-Type: image/png",
+                    "-H", "Expect: 100-continue", "--data-binary", "@\(file.path)", "-o", "/dev/null",
+                    "-w", "final=%{http_code}\n", url,
+                ], environment: [:])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("< HTTP/1.1 100 Continue"), "\(output)")
+            #expect(output.contains("final=200"), "\(output)")
+            let confirm = try await gateway.request(
+                .POST, "/media/upload/confirm", token: token,
+                body: #"{"media_id": "\#(try #require(sign.json["media_id"] as? String))"}"#)
+            #expect(confirm.status == 200, "\(confirm.text)")
+
+            // A refused request still gets its final answer after the interim one.
+            let (_, refused) = try await Shell.capture(
+                [
+                    "curl", "-sS", "-v", "--expect100-timeout", "60", "-X", "PUT", "-H", "Content-Type: image/png",
+                    "-H", "Expect: 100-continue", "--data-binary", "@\(file.path)", "-o", "/dev/null",
+                    "-w", "final=%{http_code}\n", url.replacingOccurrences(of: "sig=", with: "sig=0"),
+                ], environment: [:])
+            #expect(refused.contains("final=400") || refused.contains("final=403"), "\(refused)")
+        }
+    }
+
     @Test("a served path with a method it does not take is 405 with Allow; NUL characters are bad input, not 500")
     func methodsAndNULs() async throws {
         try await GatewayHarness.with { gateway in
