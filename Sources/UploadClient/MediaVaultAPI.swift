@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOConcurrencyHelpers
 import NIOHTTP1
 
 /// What went wrong talking to the server, and whether trying again can help.
@@ -62,7 +63,28 @@ struct MediaVaultAPI: Sendable {
         }
     }
 
-    struct UploadedPart: Codable, Sendable {
+    struct UploadedPart: Decodable, Sendable {
+        let partNumber: Int
+        let etag: String
+        let sizeBytes: Int64
+        enum CodingKeys: String, CodingKey {
+            case etag
+            case partNumber = "part_number"
+            case sizeBytes = "size_bytes"
+        }
+    }
+
+    /// A half-sent upload as the server has it: the parts it holds and the part size the upload was started with.
+    struct UploadedParts: Decodable, Sendable {
+        let partSize: Int64
+        let parts: [UploadedPart]
+        enum CodingKeys: String, CodingKey {
+            case parts
+            case partSize = "part_size"
+        }
+    }
+
+    struct CompletedPart: Encodable, Sendable {
         let partNumber: Int
         let etag: String
         enum CodingKeys: String, CodingKey {
@@ -95,12 +117,12 @@ struct MediaVaultAPI: Sendable {
     }
 
     func startMultipart(
-        filename: String, mimeType: String, size: Int64, partSize: Int64, sha256: String?
+        filename: String, mimeType: String, size: Int64, partSize: Int64?, sha256: String?
     ) async throws -> Started {
         var body: [String: AnyEncodable] = [
             "filename": .init(filename), "mime_type": .init(mimeType), "size_bytes": .init(size),
-            "part_size": .init(partSize),
         ]
+        if let partSize { body["part_size"] = .init(partSize) }
         if let sha256 { body["sha256"] = .init(sha256) }
         return try await call(.POST, "/media/upload/multipart", body: body, as: Started.self)
     }
@@ -112,13 +134,11 @@ struct MediaVaultAPI: Sendable {
         ).parts
     }
 
-    func uploadedParts(mediaID: String) async throws -> [UploadedPart] {
-        struct Reply: Decodable { let parts: [UploadedPart] }
-        return try await call(.GET, "/media/upload/multipart/\(mediaID)/parts", body: nil as String?, as: Reply.self)
-            .parts
+    func uploadedParts(mediaID: String) async throws -> UploadedParts {
+        try await call(.GET, "/media/upload/multipart/\(mediaID)/parts", body: nil as String?, as: UploadedParts.self)
     }
 
-    func complete(mediaID: String, parts: [UploadedPart]) async throws {
+    func complete(mediaID: String, parts: [CompletedPart]) async throws {
         struct Reply: Decodable { let status: String }
         _ = try await call(
             .POST, "/media/upload/multipart/\(mediaID)/complete", body: ["parts": parts], as: Reply.self)
@@ -139,6 +159,9 @@ struct MediaVaultAPI: Sendable {
     }
 
     /// PUTs `length` bytes of `file` from `offset` to a presigned URL; answers the ETag.
+    ///
+    /// `sent` hears of bytes as they are read for sending; when the attempt fails they are taken back (a negative
+    /// count), so progress does not count a retried range twice.
     func put(
         file: URL, offset: Int64, length: Int64, to url: String, headers: [String: String],
         sent: @escaping @Sendable (Int64) -> Void
@@ -147,18 +170,36 @@ struct MediaVaultAPI: Sendable {
         request.method = .PUT
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         request.headers.replaceOrAdd(name: "Content-Length", value: String(length))
-        request.body = .stream(FileChunks(file: file, offset: offset, length: length, sent: sent), length: .known(length))
-        let response: HTTPClientResponse
+        let sentThisAttempt = NIOLockedValueBox(Int64(0))
+        let counted: @Sendable (Int64) -> Void = { count in
+            sentThisAttempt.withLockedValue { $0 += count }
+            sent(count)
+        }
+        request.body = .stream(
+            FileChunks(file: file, offset: offset, length: length, sent: counted), length: .known(length))
         do {
-            response = try await http.execute(request, timeout: .seconds(600))
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(request, timeout: .seconds(600))
+            } catch let error as UploadError {
+                throw error
+            } catch {
+                throw UploadError(message: "upload failed: \(error)", isTransient: true, code: nil)
+            }
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: 1 << 20)
+            } catch {
+                throw UploadError(message: "upload failed: \(error)", isTransient: true, code: nil)
+            }
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw Self.error(status: Int(response.status.code), body: body, during: "storage PUT")
+            }
+            return response.headers.first(name: "ETag") ?? ""
         } catch {
-            throw UploadError(message: "upload failed: \(error)", isTransient: true, code: nil)
+            sent(-sentThisAttempt.withLockedValue { $0 })
+            throw error
         }
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw Self.error(status: Int(response.status.code), body: body, during: "storage PUT")
-        }
-        return response.headers.first(name: "ETag") ?? ""
     }
 
     private func call<Body: Encodable, Reply: Decodable>(
@@ -189,16 +230,41 @@ struct MediaVaultAPI: Sendable {
         }
     }
 
-    /// The server's error envelope, as one line; 5xx and 429 are transient.
+    /// The server's error envelope (or an S3 server's XML error), as one line; 5xx and 429 are transient.
     static func error(status: Int, body: ByteBuffer, during: String) -> UploadError {
         struct Envelope: Decodable {
             let code: String
             let message: String
         }
-        let envelope = try? JSONDecoder().decode(Envelope.self, from: body)
+        let envelope =
+            (try? JSONDecoder().decode(Envelope.self, from: body))
+            ?? S3ErrorDocument(String(buffer: body)).map { Envelope(code: $0.code, message: $0.message) }
         let message = envelope.map { "\($0.message) (\($0.code))" } ?? "HTTP \(status)"
         return UploadError(
             message: "\(during): \(message)", isTransient: status >= 500 || status == 429, code: envelope?.code)
+    }
+}
+
+/// `<Error><Code>…</Code><Message>…</Message></Error>`, what S3 servers answer a refused PUT with (`BadDigest` for
+/// bytes that changed on the way). Two fixed elements of a small document: a scan finds them, no XML parser needed.
+struct S3ErrorDocument {
+    let code: String
+    let message: String
+
+    init?(_ text: String) {
+        guard text.contains("<Error>"), let code = Self.element("Code", in: text) else { return nil }
+        self.code = code
+        self.message = Self.element("Message", in: text) ?? code
+    }
+
+    private static func element(_ name: String, in text: String) -> String? {
+        guard let start = text.range(of: "<\(name)>"),
+            let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
+        else { return nil }
+        return String(text[start.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
     }
 }
 

@@ -19,7 +19,9 @@ public struct UploadOptions: Sendable {
     public var skipHash = false
     /// Files from this size on go up in parts, which a later run can resume.
     public var multipartThreshold: Int64 = 64 << 20
-    public var partSize: Int64 = 16 << 20
+    /// Part size of new multipart uploads; nil lets the server choose (16 MiB, more for files that would need over
+    /// 10 000 parts). A resumed upload keeps the size it was started with, whatever this says.
+    public var partSize: Int64?
     /// Attempts per request for transient failures (network, 5xx, 429).
     public var attempts = 5
     /// Progress and the summary go here; bars when it is a terminal, plain lines otherwise.
@@ -249,25 +251,28 @@ public struct Uploader: Sendable {
             try await retrying { try await api.confirm(mediaID: signed.mediaID) }
             return (signed.mediaID, false)
         }
-        // The same size on every run, so a resumed upload's parts line up with the ones already sent.
-        let partSize = options.partSize
         let mediaID: String
+        // The server's record of the part size, so a resumed upload's parts line up with the ones already sent.
+        let partSize: Int64
         var done: [Int: String] = [:]
         if let resume = resumeMediaID {
             mediaID = resume
-            for part in try await retrying({ try await api.uploadedParts(mediaID: resume) }) {
-                done[part.partNumber] = part.etag
-            }
+            let uploaded = try await retrying { try await api.uploadedParts(mediaID: resume) }
+            partSize = uploaded.partSize
+            for part in uploaded.parts { done[part.partNumber] = part.etag }
             // What an earlier run sent counts as sent.
-            let already = Int64(done.count) * partSize
-            sent(min(already, file.size))
+            sent(uploaded.parts.reduce(0) { $0 + $1.sizeBytes })
         } else {
             let started = try await retrying {
                 try await api.startMultipart(
-                    filename: name, mimeType: file.mimeType, size: file.size, partSize: partSize,
+                    filename: name, mimeType: file.mimeType, size: file.size, partSize: options.partSize,
                     sha256: entry.sha256)
             }
             mediaID = started.mediaID
+            partSize = started.partSize
+        }
+        guard partSize > 0 else {
+            throw UploadError(message: "the server answered a part size of \(partSize)", isTransient: false, code: nil)
         }
         let partCount = Int((file.size + partSize - 1) / partSize)
         let missing = (1...partCount).filter { done[$0] == nil }
@@ -285,7 +290,7 @@ public struct Uploader: Sendable {
             }
             for (number, etag) in etags { done[number] = etag }
         }
-        let parts = (1...partCount).map { MediaVaultAPI.UploadedPart(partNumber: $0, etag: done[$0] ?? "") }
+        let parts = (1...partCount).map { MediaVaultAPI.CompletedPart(partNumber: $0, etag: done[$0] ?? "") }
         try await retrying { try await api.complete(mediaID: mediaID, parts: parts) }
         return (mediaID, resumeMediaID != nil)
     }

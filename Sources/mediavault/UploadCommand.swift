@@ -43,6 +43,11 @@ struct UploadCommand: AsyncParsableCommand {
     @Option(name: .customLong("multipart-threshold-mb"), help: "Files from this size (MiB) go up in resumable parts.")
     var multipartThresholdMB = 64
 
+    @Option(
+        name: .customLong("part-size-mb"),
+        help: "Part size (MiB, 5 to 5120) of new multipart uploads; by default the server's (16, more for huge files).")
+    var partSizeMB: Int?
+
     func run() async throws {
         // The client's own two values, from the environment or `.env` like every setting (they are not the
         // gateway's, so no catalogue lists them).
@@ -55,6 +60,9 @@ struct UploadCommand: AsyncParsableCommand {
         }
         guard (1...32).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 32") }
         guard multipartThresholdMB >= 5 else { throw ValidationError("--multipart-threshold-mb must be at least 5") }
+        if let partSizeMB, !(5...5120).contains(partSizeMB) {
+            throw ValidationError("--part-size-mb must be 5 to 5120")
+        }
         var options = UploadOptions(server: server, apiKey: apiKey, paths: paths)
         options.extensions = ext.map { Set($0.split(separator: ",").map { $0.lowercased().trimmingCharacters(in: .init(charactersIn: ". ")) }) }
         options.concurrency = concurrency
@@ -62,6 +70,7 @@ struct UploadCommand: AsyncParsableCommand {
         options.dryRun = dryRun
         options.skipHash = skipHash
         options.multipartThreshold = Int64(multipartThresholdMB) << 20
+        options.partSize = partSizeMB.map { Int64($0) << 20 }
         do {
             let summary = try await Uploader(options: options).run()
             if !summary.succeeded { throw ExitCode(1) }
