@@ -31,10 +31,10 @@ public struct FileStoreRoutes: Sendable {
         }
         do {
             switch operation {
-            case .putObject(let key, let contentType, let maximumSize):
+            case .putObject(let key, let contentType, let maximumSize, let sha256):
                 try Self.checkLength(request, maximumSize: maximumSize)
                 let info = try await store.writeObject(
-                    request.body, to: key, contentType: contentType, maximumSize: maximumSize)
+                    request.body, to: key, contentType: contentType, maximumSize: maximumSize, expectedSHA256: sha256)
                 return Response(status: .ok, headers: [.eTag: "\"\(info.etag ?? "")\""])
             case .putPart(let key, let uploadID, let partNumber, let maximumSize):
                 try Self.checkLength(request, maximumSize: maximumSize)
@@ -72,6 +72,11 @@ public struct FileStoreRoutes: Sendable {
         switch error {
         case .objectNotFound, .uploadNotFound: return .notFound("object not found")
         case .entityTooLarge: return .resourceExhausted("upload is larger than allowed", status: .contentTooLarge)
+        case .badDigest:
+            // What S3 answers too; the bytes changed between hashing and arriving, so nothing was stored.
+            return .invalidArgument(
+                "BadDigest: the body's SHA-256 is not the one this URL was signed for; nothing was stored",
+                details: ["reason": "bad_digest"])
         case .invalidArgument, .invalidKey, .invalidPart: return .invalidArgument("invalid upload request")
         default: return nil
         }

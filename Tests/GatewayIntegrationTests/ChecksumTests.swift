@@ -2,26 +2,41 @@ import Crypto
 import Foundation
 import Testing
 
-/// Declared SHA-256s: duplicates refused at sign time, found in bulk, and checked against the stored original.
-@Suite("Content checksums: duplicates, lookups, verification by the worker")
+/// Declared SHA-256s: duplicates refused at sign time, found in bulk, and checked against what was stored: by the
+/// store on a single PUT, at completion when the store knows the whole object's SHA-256, by the worker otherwise.
+@Suite("Content checksums: duplicates, lookups, verification")
 struct ChecksumTests {
     static func hex(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Signs with `sha256`, PUTs `bytes` (which may differ from what was hashed) and confirms; returns the media id.
-    static func upload(
-        _ gateway: GatewayHarness, token: String, bytes: [UInt8], declaring sha256: String, name: String = "a.png",
-        type: String = "image/png"
-    ) async throws -> String {
+    /// Gateway settings for `storage` ("filesystem" or "s3").
+    static func environment(_ storage: String) -> [String: String] {
+        storage == "s3" ? S3TestServer.environment() : [:]
+    }
+
+    /// Signs with `sha256`; answers the media id, the URL and the headers to send.
+    static func sign(
+        _ gateway: GatewayHarness, token: String, declaring sha256: String, name: String, type: String
+    ) async throws -> (mediaID: String, url: String, headers: [(String, String)]) {
         let sign = try await gateway.request(
             .POST, "/media/upload/sign", token: token,
             body: #"{"filename": "\#(name)", "mime_type": "\#(type)", "sha256": "\#(sha256)"}"#)
         #expect(sign.status == 200, "\(sign.text)")
-        let mediaID = try #require(sign.json["media_id"] as? String)
-        let put = try await gateway.request(
-            .PUT, try #require(sign.json["upload_url"] as? String), headers: [("Content-Type", type)], bytes: bytes)
-        #expect(put.status == 200)
+        let headers = (sign.json["headers"] as? [String: String] ?? [:]).map { ($0.key, $0.value) }
+        return (
+            try #require(sign.json["media_id"] as? String), try #require(sign.json["upload_url"] as? String), headers
+        )
+    }
+
+    /// Signs with `sha256`, PUTs `bytes` with the headers sign asked for, and confirms; returns the media id.
+    static func upload(
+        _ gateway: GatewayHarness, token: String, bytes: [UInt8], declaring sha256: String, name: String = "a.png",
+        type: String = "image/png"
+    ) async throws -> String {
+        let (mediaID, url, headers) = try await sign(gateway, token: token, declaring: sha256, name: name, type: type)
+        let put = try await gateway.request(.PUT, url, headers: headers, bytes: bytes)
+        #expect(put.status == 200, "\(put.text)")
         let confirm = try await gateway.request(
             .POST, "/media/upload/confirm", token: token, body: #"{"media_id": "\#(mediaID)"}"#)
         #expect(confirm.status == 200, "\(confirm.text)")
@@ -100,33 +115,117 @@ struct ChecksumTests {
         }
     }
 
-    @Test("the worker checks the stored original: a match becomes ready, bytes changed after hashing fail the item")
-    func verification() async throws {
+    @Test("bytes changed after hashing never reach storage: the store refuses the signed PUT, the intact file is taken",
+        arguments: ["filesystem", "s3"])
+    func refusedByTheStore(storage: String) async throws {
+        if storage == "s3" && !S3TestServer.isReachable { return }
+        let bytes = MediaFlowTests.bytes(200_000, seed: 21)
+        var changed = bytes
+        changed[changed.count / 2] ^= 0xFF
+        try await GatewayHarness.with(extraEnvironment: Self.environment(storage)) { gateway in
+            let token = try await gateway.token(for: "5400")
+            let (mediaID, url, headers) = try await Self.sign(
+                gateway, token: token, declaring: Self.hex(bytes), name: "a.png", type: "image/png")
+            if storage == "s3" {
+                #expect(headers.contains { $0.0 == "x-amz-checksum-sha256" }, "the checksum is a signed header")
+            }
+            let refused = try await gateway.request(.PUT, url, headers: headers, bytes: changed)
+            #expect(refused.status == 400, "\(refused.text)")
+            #expect(refused.text.contains("BadDigest"), "\(refused.text)")
+            let early = try await gateway.request(
+                .POST, "/media/upload/confirm", token: token, body: #"{"media_id": "\#(mediaID)"}"#)
+            #expect(early.json["code"] as? String == "failed_precondition", "nothing was stored: \(early.text)")
+
+            // The same URL takes the intact file.
+            #expect(try await gateway.request(.PUT, url, headers: headers, bytes: bytes).status == 200)
+            let confirm = try await gateway.request(
+                .POST, "/media/upload/confirm", token: token, body: #"{"media_id": "\#(mediaID)"}"#)
+            #expect(confirm.status == 200 && confirm.json["status"] as? String == "queued", "\(confirm.text)")
+        }
+    }
+
+    @Test("a multipart upload whose joined bytes are not the declared file fails with the checksum reason",
+        arguments: ["filesystem", "s3"])
+    func multipartMismatch(storage: String) async throws {
+        if storage == "s3" && !S3TestServer.isReachable { return }
+        let partSize = 5 << 20
+        let bytes = MediaFlowTests.bytes(partSize + 300_000, seed: 22)
+        var changed = bytes
+        changed[partSize + 10] ^= 0x01
+        try await GatewayHarness.with(extraEnvironment: Self.environment(storage)) { gateway in
+            let token = try await gateway.token(for: "5500")
+            let declared = Self.hex(bytes)
+            try await ProcessingTests.withWorker(gateway) {
+                let start = try await gateway.request(
+                    .POST, "/media/upload/multipart", token: token,
+                    body: #"{"filename": "clip.mp4", "mime_type": "video/mp4", "size_bytes": \#(bytes.count), "part_size": \#(partSize), "sha256": "\#(declared)"}"#)
+                #expect(start.status == 200, "\(start.text)")
+                let mediaID = try #require(start.json["media_id"] as? String)
+                let urls = try await gateway.request(
+                    .POST, "/media/upload/multipart/\(mediaID)/urls", token: token, body: #"{"part_numbers": [1, 2]}"#)
+                var parts: [String] = []
+                for part in try #require(urls.json["parts"] as? [[String: Any]]) {
+                    let number = try #require(part["part_number"] as? Int)
+                    let range = ((number - 1) * partSize)..<min(changed.count, number * partSize)
+                    let put = try await gateway.request(
+                        .PUT, try #require(part["upload_url"] as? String), bytes: Array(changed[range]))
+                    #expect(put.status == 200, "\(put.text)")
+                    parts.append(#"{"part_number": \#(number), "etag": \#(put.header("ETag") ?? "")}"#)
+                }
+                let complete = try await gateway.request(
+                    .POST, "/media/upload/multipart/\(mediaID)/complete", token: token,
+                    body: #"{"parts": [\#(parts.joined(separator: ","))]}"#)
+                let reason: String
+                if storage == "filesystem" {
+                    // The filesystem store hashes the object as it joins the parts: the mismatch is known at once.
+                    #expect(complete.status == 400, "\(complete.text)")
+                    let details = complete.json["details"] as? [String: Any] ?? [:]
+                    #expect(details["reason"] as? String == "checksum_mismatch", "\(complete.text)")
+                    #expect(details["declared_sha256"] as? String == declared)
+                    #expect(details["sha256"] as? String == Self.hex(changed))
+                    let item = try await gateway.request(.GET, "/media/\(mediaID)", token: token).json
+                    #expect(item["status"] as? String == "failed")
+                    reason = item["error_message"] as? String ?? ""
+                    #expect(try await gateway.scalar("SELECT count(*) FROM processing.jobs") == 0, "nothing to process")
+                    #expect(try await gateway.scalar("SELECT used_bytes::int FROM media.user_storage") == 0)
+                    #expect(
+                        try await gateway.scalar(
+                            "SELECT count(*) FROM media.items WHERE multipart_upload_id IS NOT NULL") == 0)
+                } else {
+                    // S3 knows only a checksum of the parts' checksums: the worker hashes the original it downloads.
+                    #expect(complete.status == 200, "\(complete.text)")
+                    let status = try await ProcessingTests.waitForOutcome(gateway, token: token, mediaID: mediaID)
+                    #expect(status["status"] as? String == "failed")
+                    #expect(status["attempts"] as? Int == 1, "a mismatch is not retried")
+                    reason = status["error_message"] as? String ?? ""
+                }
+                #expect(reason.hasPrefix("checksum mismatch") && reason.contains(declared), "\(reason)")
+                let retry = try await gateway.request(
+                    .POST, "/media/upload/confirm", token: token, body: #"{"media_id": "\#(mediaID)"}"#)
+                #expect(retry.json["status"] as? String == "failed", "the item stays failed: \(retry.text)")
+                // A failed item is no duplicate: the intact file may be sent again.
+                let again = try await gateway.request(
+                    .POST, "/media/upload/multipart", token: token,
+                    body: #"{"filename": "clip.mp4", "mime_type": "video/mp4", "size_bytes": \#(bytes.count), "sha256": "\#(declared)"}"#)
+                #expect(again.status == 200, "\(again.text)")
+            }
+        }
+    }
+
+    @Test("the worker checks the stored original: an intact upload verifies and becomes ready",
+        arguments: ["filesystem", "s3"])
+    func verifiedByTheWorker(storage: String) async throws {
+        if storage == "s3" && !S3TestServer.isReachable { return }
         let photo = try await PhotoTests.rotatedJPEG()
         defer { try? FileManager.default.removeItem(at: photo) }
         let bytes = Array(try Data(contentsOf: photo))
-        try await GatewayHarness.with { gateway in
+        try await GatewayHarness.with(extraEnvironment: Self.environment(storage)) { gateway in
             let token = try await gateway.token(for: "5300")
             try await ProcessingTests.withWorker(gateway) {
-                // Hashed, then one byte changed before (or on) the way to storage.
-                var changed = bytes
-                changed[changed.count / 2] ^= 0xFF
-                let bad = try await Self.upload(
-                    gateway, token: token, bytes: changed, declaring: Self.hex(bytes), name: "bad.jpg",
-                    type: "image/jpeg")
-                let badStatus = try await ProcessingTests.waitForOutcome(gateway, token: token, mediaID: bad)
-                #expect(badStatus["status"] as? String == "failed")
-                #expect(badStatus["attempts"] as? Int == 1, "a mismatch is not retried")
-                let reason = badStatus["error_message"] as? String ?? ""
-                #expect(reason.hasPrefix("checksum mismatch") && reason.contains(Self.hex(bytes)), "\(badStatus)")
-
-                // The same file sent intact afterwards is no duplicate of the failed item, and becomes ready.
                 let good = try await Self.upload(
                     gateway, token: token, bytes: bytes, declaring: Self.hex(bytes), name: "good.jpg", type: "image/jpeg")
                 let goodStatus = try await ProcessingTests.waitForOutcome(gateway, token: token, mediaID: good)
                 #expect(goodStatus["status"] as? String == "ready", "\(goodStatus)")
-                let item = try await gateway.request(.GET, "/media/\(bad)", token: token).json
-                #expect(item["status"] as? String == "failed")
             }
         }
     }

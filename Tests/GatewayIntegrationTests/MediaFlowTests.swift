@@ -189,6 +189,7 @@ struct MediaFlowTests {
         // The connection "dropped": list what arrived, then send part 2 again.
         let listed = try await gateway.request(.GET, "/media/upload/multipart/\(mediaID)/parts", token: token)
         #expect((listed.json["parts"] as? [[String: Any]])?.count == 3)
+        #expect(listed.json["part_size"] as? Int == 5 << 20, "a resuming client needs the size the parts were cut at")
         let retryURL = try await gateway.request(
             .POST, "/media/upload/multipart/\(mediaID)/urls", token: token, body: #"{"part_numbers": [2]}"#)
         let retry = ((retryURL.json["parts"] as? [[String: Any]])?.first?["upload_url"] as? String) ?? ""

@@ -27,6 +27,8 @@ struct BotocoreComparisonTests {
         var uploadID: String?
         var partNumber: Int?
         var sessionToken: String?
+        /// Hex SHA-256 signed as `x-amz-checksum-sha256` (base64, as S3 wants it).
+        var sha256: String?
 
         var testDescription: String { name }
     }
@@ -44,6 +46,11 @@ struct BotocoreComparisonTests {
             name: "PUT with content type, reserved characters", method: "PUT", host: "minio.local", port: 9000,
             useTLS: false, region: "us-east-1", bucket: "vault", key: "uploads/a b+c=d&e?f#g%h.mp4", pathStyle: true,
             expires: 3600, contentType: "video/mp4"),
+        Case(
+            name: "PUT with type, length and SHA-256 checksum", method: "PUT", host: "127.0.0.1", port: 8333,
+            useTLS: false, region: "us-east-1", bucket: "media", key: "originals/photo.jpg", pathStyle: true,
+            expires: 900, contentType: "image/jpeg", contentLength: 11,
+            sha256: "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"),
         Case(
             name: "PUT with type and length, virtual host, TLS, other region", method: "PUT",
             host: "s3.eu-central-1.amazonaws.com", useTLS: true, region: "eu-central-1", bucket: "my-vault",
@@ -102,9 +109,15 @@ struct BotocoreComparisonTests {
                 for: key, uploadID: MultipartUploadID(uploadID), partNumber: partNumber, expiresIn: expiry)
         }
         if testCase.method == "PUT" {
-            return try presigner.presignedPutURL(
+            let request = try presigner.presignedPutURL(
                 for: key, contentType: testCase.contentType ?? "application/octet-stream",
-                contentLength: testCase.contentLength, expiresIn: expiry)
+                contentLength: testCase.contentLength, sha256: try testCase.sha256.map { try #require(Hex.decode($0)) },
+                expiresIn: expiry)
+            // What the client is told to send is what was signed.
+            #expect(
+                request.headers["x-amz-checksum-sha256"]
+                    == testCase.sha256.flatMap { Hex.decode($0) }.map { Data($0).base64EncodedString() })
+            return request
         }
         return try presigner.presignedGetURL(for: key, expiresIn: expiry, downloadFilename: testCase.downloadFilename)
     }
@@ -147,7 +160,7 @@ enum Botocore {
     /// Builds each URL the way boto3 would (key encoded with `/` and `~` kept, operation parameters in the
     /// query), freezes botocore's clock and signs with `S3SigV4QueryAuth`.
     static let script = #"""
-        import datetime, json, sys
+        import base64, datetime, json, sys
         import botocore.auth as auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
@@ -178,6 +191,8 @@ enum Botocore {
                 headers["Content-Type"] = case["contentType"]
             if case.get("contentLength") is not None:
                 headers["Content-Length"] = str(case["contentLength"])
+            if case.get("sha256") is not None:
+                headers["x-amz-checksum-sha256"] = base64.b64encode(bytes.fromhex(case["sha256"])).decode()
             if disposition is not None:
                 params["response-content-disposition"] = disposition
             if case.get("partNumber") is not None:

@@ -61,7 +61,9 @@ struct FileSystemSignedURLTests {
             ))
         #expect(request.headers == ["Content-Type": "video/mp4"])
         #expect(request.expiresAt == fixture.clock.now + 600)
-        #expect(try fixture.authorize(request) == .putObject(key: key, contentType: "video/mp4", maximumSize: 1234))
+        #expect(
+            try fixture.authorize(request)
+                == .putObject(key: key, contentType: "video/mp4", maximumSize: 1234, sha256: nil))
     }
 
     @Test("a presigned GET allows GET and HEAD and carries the download name")
@@ -517,6 +519,8 @@ struct FileSystemMultipartTests {
         let info = try #require(try await fixture.store.head(key))
         #expect(info.contentType == "video/x-matroska")
         #expect(info.etag == etag)
+        // Hashed while the parts were joined: the whole object's SHA-256, which S3 cannot tell for multipart objects.
+        #expect(info.sha256.map { Hex.encode($0) } == TestBytes.sha256(parts.flatMap { $0 }))
         #expect(try await fixture.store.read(key).body.collectBytes() == parts.flatMap { $0 })
         #expect(fixture.files() == ["metadata/uploads/movie.mkv.json", "objects/uploads/movie.mkv"])
         await #expect(throws: ObjectStorageError.uploadNotFound) {
@@ -563,5 +567,87 @@ struct FileSystemMultipartTests {
             }
             try await fixture.store.abortMultipartUpload(for: key, uploadID: MultipartUploadID(id))
         }
+    }
+}
+
+@Suite("Filesystem store: checksums")
+struct FileSystemChecksumTests {
+    static func digest(_ bytes: [UInt8]) throws -> [UInt8] { try #require(Hex.decode(TestBytes.sha256(bytes))) }
+
+    @Test("a URL signed with a SHA-256 carries it; dropping, changing or re-spelling it breaks the URL")
+    func signedChecksum() async throws {
+        let fixture = try await FileSystemFixture()
+        defer { fixture.directory.remove() }
+        let key = try ObjectKey("photos/a.jpg")
+        let digest = try Self.digest(Array("photo".utf8))
+        let request = try fixture.store.presignedPutURL(
+            for: key, contentType: "image/jpeg", contentLength: 5, sha256: digest, expiresIn: .seconds(60))
+        #expect(request.headers == ["Content-Type": "image/jpeg"], "the URL carries it: nothing more to send")
+        #expect(
+            try fixture.authorize(request)
+                == .putObject(key: key, contentType: "image/jpeg", maximumSize: 5, sha256: digest))
+        let query = try #require(FileSystemFixture.pathAndQuery(request).query)
+        let hex = Hex.encode(digest)
+        let other = TestBytes.sha256(Array("other".utf8))
+        let dropped = query.split(separator: "&").filter { !$0.hasPrefix("sha256=") }.joined(separator: "&")
+        #expect(throws: SignedURLError.badSignature) { try fixture.authorize(request, query: dropped) }
+        #expect(throws: SignedURLError.badSignature) {
+            try fixture.authorize(request, query: query.replacingOccurrences(of: hex, with: other))
+        }
+        #expect(throws: SignedURLError.malformed) {
+            try fixture.authorize(request, query: query.replacingOccurrences(of: hex, with: hex.uppercased()))
+        }
+        #expect(throws: SignedURLError.malformed) {
+            try fixture.authorize(request, query: query.replacingOccurrences(of: hex, with: String(hex.dropLast(2))))
+        }
+        #expect(throws: ObjectStorageError.invalidArgument) {
+            try fixture.store.presignedPutURL(
+                for: key, contentType: "image/jpeg", contentLength: 5, sha256: [1, 2, 3], expiresIn: .seconds(60))
+        }
+    }
+
+    @Test("the SHA-256 is computed while writing: kept for HEAD, and a body with another one is refused, storing nothing")
+    func checkedWhileWriting() async throws {
+        let fixture = try await FileSystemFixture()
+        defer { fixture.directory.remove() }
+        let key = try ObjectKey("photos/b.jpg")
+        let original = TestBytes.make(count: 300_000, seed: 4)
+        let stored = try await fixture.store.writeObject(
+            ChunkSequence(original, chunkSize: 7000), to: key, contentType: "image/jpeg", maximumSize: 1 << 20,
+            expectedSHA256: try Self.digest(original))
+        #expect(stored.sha256 == (try Self.digest(original)))
+        #expect(try await fixture.store.head(key)?.sha256 == (try Self.digest(original)))
+        let filesBefore = fixture.files()
+
+        // Bytes changed on the way: refused at the end of the body, before anything replaces the stored object.
+        var changed = original
+        changed[150_000] ^= 0x01
+        await #expect(throws: ObjectStorageError.badDigest) {
+            try await fixture.store.writeObject(
+                ChunkSequence(changed, chunkSize: 7000), to: key, contentType: "image/jpeg", maximumSize: 1 << 20,
+                expectedSHA256: try Self.digest(original))
+        }
+        #expect(fixture.files() == filesBefore, "no temporary file is left behind")
+        #expect(try await fixture.store.read(key).body.collectBytes() == original)
+
+        // Without an expectation every write still records what it stored.
+        let plain = try ObjectKey("photos/c.jpg")
+        try await fixture.store.writeObject(
+            ChunkSequence(changed, chunkSize: 7000), to: plain, contentType: "image/jpeg", maximumSize: 1 << 20)
+        #expect(try await fixture.store.head(plain)?.sha256 == (try Self.digest(changed)))
+    }
+
+    @Test("objects stored before SHA-256s were recorded have none")
+    func olderMetadata() async throws {
+        let fixture = try await FileSystemFixture()
+        defer { fixture.directory.remove() }
+        let key = try ObjectKey("old/d.png")
+        try await fixture.store.writeObject(
+            ChunkSequence([1, 2, 3], chunkSize: 3), to: key, contentType: "image/png", maximumSize: 10)
+        let metadata = fixture.directory.url.appendingPathComponent("root/metadata/old/d.png.json")
+        try Data(#"{"contentType":"image/png","etag":"5289df737df57326fcdd22597afb1fac"}"#.utf8).write(to: metadata)
+        let info = try #require(try await fixture.store.head(key))
+        #expect(info.sha256 == nil)
+        #expect(info.etag == "5289df737df57326fcdd22597afb1fac")
     }
 }

@@ -121,6 +121,41 @@ struct S3IntegrationTests {
         #expect(getResponse.header("Content-Disposition") == ContentDisposition.attachment(filename: "Mon clip ü.mp4"))
     }
 
+    @Test("a PUT signed with a SHA-256: those bytes are stored and HEAD reports it; other bytes get BadDigest, nothing stored")
+    func signedChecksum() async throws {
+        let key = try ObjectKey("checksum/\(UUID().uuidString)/photo.jpg")
+        let bytes = TestBytes.make(count: 90_000, seed: 5)
+        let digest = try #require(Hex.decode(TestBytes.sha256(bytes)))
+        var changed = bytes
+        changed[45_000] ^= 0x01
+        let refusedKey = try ObjectKey("checksum/\(UUID().uuidString)/changed.jpg")
+        let refusedPut = try client.presignedPutURL(
+            for: refusedKey, contentType: "image/jpeg", contentLength: Int64(bytes.count), sha256: digest,
+            expiresIn: .seconds(300))
+        #expect(refusedPut.headers["x-amz-checksum-sha256"] == Data(digest).base64EncodedString())
+        let refused = try await Browser.send(refusedPut, body: changed)
+        #expect(refused.status == 400)
+        #expect(S3Error.fromResponse(status: refused.status, body: refused.body, requestID: nil).code == .badDigest)
+        #expect(try await client.head(refusedKey) == nil)
+
+        let put = try client.presignedPutURL(
+            for: key, contentType: "image/jpeg", contentLength: Int64(bytes.count), sha256: digest,
+            expiresIn: .seconds(300))
+        #expect(try await Browser.send(put, body: bytes).status == 200)
+        let info = try #require(try await client.head(key))
+        #expect(info.sha256 == digest)
+        #expect(info.size == Int64(bytes.count))
+
+        // The header is signed: a client that leaves it out is refused too.
+        let unsent = try ObjectKey("checksum/\(UUID().uuidString)/unsent.jpg")
+        let unsentPut = try client.presignedPutURL(
+            for: unsent, contentType: "image/jpeg", contentLength: nil, sha256: digest, expiresIn: .seconds(300))
+        var stripped = unsentPut
+        stripped.headers["x-amz-checksum-sha256"] = nil
+        #expect(try await Browser.send(stripped, body: bytes).status == 403)
+        #expect(try await client.head(unsent) == nil)
+    }
+
     @Test("a tampered signature is refused with 403 SignatureDoesNotMatch")
     func tamperedSignature() async throws {
         let key = try ObjectKey("tamper/\(UUID().uuidString).txt")
@@ -256,6 +291,7 @@ struct S3IntegrationTests {
         let info = try #require(try await client.head(key))
         #expect(info.size == Int64(12 * mebibyte))
         #expect(info.contentType == "video/x-matroska")
+        #expect(info.sha256 == nil, "a multipart object's checksum, if any, is not the content's SHA-256")
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await client.download(key, to: directory.file("movie.mkv"))

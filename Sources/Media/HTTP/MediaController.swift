@@ -42,8 +42,9 @@ public struct MediaController: Sendable {
         let sha256 = try body.sha256.map { try ContentChecksum.sha256($0) }
         let mediaID = UUID()
         let key = MediaObjectKeys.original(ownerID: user.id, mediaID: mediaID, filename: filename)
+        // With the checksum signed in, the store itself refuses bytes that changed on the way.
         let presigned = try store.presignedPutURL(
-            for: ObjectKey(key), contentType: mimeType, contentLength: body.sizeBytes,
+            for: ObjectKey(key), contentType: mimeType, contentLength: body.sizeBytes, sha256: sha256,
             expiresIn: configuration.uploadURLTTL)
         try await repository.createUpload(
             .init(
@@ -110,7 +111,8 @@ public struct MediaController: Sendable {
         return try await finishUpload(media, expectedSize: body.sizeBytes, title: title, context: context)
     }
 
-    /// Verifies the stored object against what was promised, then confirms; a bad object is deleted.
+    /// Verifies the stored object against what was promised (size, type and, where the store knows it, SHA-256), then
+    /// confirms; a bad object is deleted. A SHA-256 mismatch also fails the item, so the library shows why.
     func finishUpload(
         _ media: MediaRecord, expectedSize: Int64?, title: String?, context: AppRequestContext
     ) async throws -> ConfirmResponse {
@@ -137,7 +139,7 @@ public struct MediaController: Sendable {
             if let problem { throw problem }
             let outcome = try await repository.confirm(
                 mediaID: media.id, ownerID: media.ownerID, realSize: info.size, realMimeType: realType, title: title,
-                scheduler: scheduler)
+                storedSHA256: info.sha256, scheduler: scheduler)
             switch outcome {
             case .confirmed(let status):
                 registry.makeCounter(descriptor: Self.uploadsConfirmed).increment()
@@ -146,6 +148,16 @@ public struct MediaController: Sendable {
                 return ConfirmResponse(mediaID: media.id.lowercasedString, status: status.rawValue)
             case .alreadyConfirmed(let status):
                 return ConfirmResponse(mediaID: media.id.lowercasedString, status: status.rawValue)
+            case .checksumMismatch(let mismatch):
+                context.logger.notice(
+                    "upload failed its checksum", metadata: ["media_id": .string(media.id.lowercasedString)])
+                throw AppError.invalidArgument(
+                    mismatch.reason,
+                    details: [
+                        "reason": "checksum_mismatch", "media_id": .string(media.id.lowercasedString),
+                        "sha256": .string(Hex.encode(mismatch.stored)),
+                        "declared_sha256": .string(Hex.encode(mismatch.declared)),
+                    ])
             }
         } catch let error as AppError where error.code != .internal {
             // Nothing unconfirmed stays in storage: the caller re-signs or re-uploads.
@@ -239,9 +251,10 @@ public struct MediaController: Sendable {
     }
 
     @Sendable func uploadedParts(_ request: Request, context: AppRequestContext) async throws -> UploadedPartsResponse {
-        let (_, key, uploadID) = try await openMultipart(context)
+        let (media, key, uploadID) = try await openMultipart(context)
         let parts = try await store.listParts(for: key, uploadID: uploadID)
         return UploadedPartsResponse(
+            partSize: media.partSize ?? MultipartRules.defaultPartSize,
             parts: parts.map { .init(partNumber: $0.partNumber, etag: $0.etag, sizeBytes: $0.size) })
     }
 

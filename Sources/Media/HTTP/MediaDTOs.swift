@@ -258,7 +258,14 @@ struct UploadedPartsResponse: ResponseEncodable {
             case sizeBytes = "size_bytes"
         }
     }
+    /// The part size the upload was started with: every part but the last has it, so a resuming client needs it.
+    let partSize: Int64
     let parts: [Part]
+
+    enum CodingKeys: String, CodingKey {
+        case parts
+        case partSize = "part_size"
+    }
 }
 
 struct CompleteRequest: Decodable {

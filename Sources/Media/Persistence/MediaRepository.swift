@@ -237,13 +237,18 @@ public struct MediaRepository: Sendable {
     public enum ConfirmOutcome: Sendable {
         case confirmed(MediaStatus)
         case alreadyConfirmed(MediaStatus)
+        /// The store's SHA-256 of the object is not the declared one: the item is now `failed` with the reason.
+        case checksumMismatch(ContentChecksumMismatch)
     }
 
     /// Marks the upload `queued` with its real size and schedules processing, all in one transaction.
     /// Returns `alreadyConfirmed` when another request got there first (confirm is idempotent).
+    ///
+    /// `storedSHA256` is the store's SHA-256 of the object when it knows one. When the upload declared another, the
+    /// item fails instead, with nothing counted against the quota: the caller deletes the object.
     public func confirm(
         mediaID: UUID, ownerID: UUID, realSize: Int64, realMimeType: String, title: String?,
-        scheduler: any ProcessingScheduler
+        storedSHA256: [UInt8]?, scheduler: any ProcessingScheduler
     ) async throws -> ConfirmOutcome {
         try await database.transaction { connection in
             let usage = try await lockedUsage(ownerID: ownerID, on: connection)
@@ -257,6 +262,16 @@ public struct MediaRepository: Sendable {
             guard let (status, objectKey, declared, sha256) = current else { throw AppError.notFound("media not found") }
             if status != .uploading {
                 return .alreadyConfirmed(status)
+            }
+            if let declared = sha256.map({ Array($0.readableBytesView) }), let storedSHA256, declared != storedSHA256 {
+                let mismatch = ContentChecksumMismatch(declared: declared, stored: storedSHA256)
+                try await connection.query(
+                    """
+                    UPDATE media.items SET status = \(MediaStatus.failed), error_message = \(mismatch.reason),
+                        mime_type = \(realMimeType), multipart_upload_id = NULL, updated_at = now()
+                    WHERE id = \(mediaID)
+                    """, logger: logger)
+                return .checksumMismatch(mismatch)
             }
             // This upload's own declared size is part of `reserved`; it is replaced by the real size.
             if let quota = usage.quotaBytes, usage.usedBytes + usage.reservedBytes - (declared ?? 0) + realSize > quota {

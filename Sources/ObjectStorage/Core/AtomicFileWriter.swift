@@ -14,8 +14,8 @@ import Darwin
 /// so readers see either the old file or the complete new one, never a partial write.
 ///
 /// Incoming chunks are kept as they arrived (no copy) until a batch of `batchSize` bytes is ready; the batch is then
-/// written with one gathering `writev` on the blocking-I/O pool, and hashed there on another thread at the same time,
-/// while the next batch is received: disk, hash and network work at once. At most one batch is in flight, which
+/// written with one gathering `writev` on the blocking-I/O pool, and hashed there on other threads at the same time,
+/// while the next batch is received: disk, hashes and network work at once. At most one batch is in flight, which
 /// bounds memory to two batches.
 ///
 /// Used by one task at a time (not `Sendable`). Call ``commit()`` or ``discard()`` exactly once; a writer that
@@ -26,7 +26,10 @@ final class AtomicFileWriter {
     private let directoryPath: String
     private let file: LocalFile
     private let maximumSize: Int64
-    private let digest: RunningMD5?
+    private let md5: RunningDigest<Insecure.MD5>?
+    private let sha256: RunningDigest<SHA256>?
+    /// The same digests, as every batch feeds them.
+    private let batchDigests: [any BatchDigest]
     private var pending: [ByteBuffer] = []
     private var pendingBytes = 0
     /// Bytes handed to batches so far: where the next batch starts in the file.
@@ -37,14 +40,19 @@ final class AtomicFileWriter {
 
     private init(
         destinationPath: String, temporaryPath: String, directoryPath: String, file: LocalFile,
-        maximumSize: Int64, computesMD5: Bool, batchSize: Int
+        maximumSize: Int64, digests: FileDigests.Kinds, batchSize: Int
     ) {
         self.destinationPath = destinationPath
         self.temporaryPath = temporaryPath
         self.directoryPath = directoryPath
         self.file = file
         self.maximumSize = maximumSize
-        self.digest = computesMD5 ? RunningMD5() : nil
+        self.md5 = digests.contains(.md5) ? RunningDigest() : nil
+        self.sha256 = digests.contains(.sha256) ? RunningDigest() : nil
+        var batchDigests: [any BatchDigest] = []
+        if let md5 { batchDigests.append(md5) }
+        if let sha256 { batchDigests.append(sha256) }
+        self.batchDigests = batchDigests
         self.batchSize = batchSize
     }
 
@@ -52,10 +60,11 @@ final class AtomicFileWriter {
     ///
     /// - Parameters:
     ///   - maximumSize: writing more throws ``ObjectStorageError/entityTooLarge``.
-    ///   - computesMD5: whether ``commit()`` returns the hex MD5 of the content (S3-style ETag).
+    ///   - digests: which digests of the content ``commit(expectingSHA256:)`` returns (MD5 for S3-style ETags,
+    ///     SHA-256 to check and record what was stored).
     ///   - batchSize: bytes gathered before each write call (at least 1 MiB: fewer, larger system calls).
     static func begin(
-        destinationPath: String, maximumSize: Int64 = .max, computesMD5: Bool = false, batchSize: Int = 4 << 20
+        destinationPath: String, maximumSize: Int64 = .max, digests: FileDigests.Kinds = [], batchSize: Int = 4 << 20
     ) async throws -> AtomicFileWriter {
         let directoryPath = (destinationPath as NSString).deletingLastPathComponent
         let name = (destinationPath as NSString).lastPathComponent
@@ -75,7 +84,7 @@ final class AtomicFileWriter {
         }
         return AtomicFileWriter(
             destinationPath: destinationPath, temporaryPath: temporaryPath, directoryPath: directoryPath, file: file,
-            maximumSize: maximumSize, computesMD5: computesMD5, batchSize: max(1 << 20, batchSize))
+            maximumSize: maximumSize, digests: digests, batchSize: max(1 << 20, batchSize))
     }
 
     /// Appends `chunk`, enforcing the size cap before anything beyond it reaches the disk.
@@ -97,21 +106,31 @@ final class AtomicFileWriter {
         try await inFlight?.value
         inFlight = nil
         guard !pending.isEmpty else { return }
-        let (file, batch, digest, offset, length) = (self.file, pending, self.digest, batchedBytes, pendingBytes)
+        let (file, batch, digests, offset, length) = (self.file, pending, batchDigests, batchedBytes, pendingBytes)
         batchedBytes += Int64(pendingBytes)
         pending = []
         pendingBytes = 0
-        inFlight = Task { try await writeBatch(batch, at: offset, length: length, to: file, hashingInto: digest) }
+        inFlight = Task { try await writeBatch(batch, at: offset, length: length, to: file, hashingInto: digests) }
     }
 
-    /// Writes what is left, fsyncs, renames into place and fsyncs the folder; returns the content's hex MD5 when
-    /// computed.
+    /// Writes what is left, fsyncs, renames into place and fsyncs the folder; returns the digests asked for.
+    ///
+    /// With `expectingSHA256`, content whose SHA-256 differs is discarded before it replaces anything, and
+    /// ``ObjectStorageError/badDigest`` is thrown (the writer must have been begun with `.sha256`).
     @discardableResult
-    func commit() async throws -> String? {
+    func commit(expectingSHA256 expected: [UInt8]? = nil) async throws -> FileDigests {
+        let digests: FileDigests
         do {
             try await startBatch()
             try await inFlight?.value
             inFlight = nil
+            digests = FileDigests(md5: md5.map { Hex.encode($0.finalize()) }, sha256: sha256?.finalize())
+            if let expected, digests.sha256 != expected {
+                throw ObjectStorageError(
+                    .badDigest,
+                    "the content's SHA-256 is \(digests.sha256.map { Hex.encode($0) } ?? "unknown"), not the expected "
+                        + Hex.encode(expected))
+            }
             let (file, temporaryPath, destinationPath, directoryPath) =
                 (self.file, self.temporaryPath, self.destinationPath, self.directoryPath)
             try await BlockingIO.run {
@@ -124,7 +143,7 @@ final class AtomicFileWriter {
             await discard()
             throw error
         }
-        return digest?.hexDigest()
+        return digests
     }
 
     /// Closes and deletes the temporary file; never throws, because it runs on failure paths.
@@ -139,14 +158,15 @@ final class AtomicFileWriter {
 }
 
 /// Writes one batch on the blocking-I/O pool. Hashing and writing read the same immutable chunks, so they run side
-/// by side on two pool threads; the next batch waits for this one, which keeps the digest in order.
+/// by side on pool threads (one per digest); the next batch waits for this one, which keeps each digest in order.
 /// Writeback of the batch starts as soon as it is written (it may block while the device is busy, so it stays on the
 /// pool too).
 private func writeBatch(
-    _ batch: [ByteBuffer], at offset: Int64, length: Int, to file: LocalFile, hashingInto digest: RunningMD5?
+    _ batch: [ByteBuffer], at offset: Int64, length: Int, to file: LocalFile,
+    hashingInto digests: [any BatchDigest]
 ) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
-        if let digest {
+        for digest in digests {
             group.addTask { try await BlockingIO.run { digest.update(batch) } }
         }
         group.addTask {
@@ -159,23 +179,43 @@ private func writeBatch(
     }
 }
 
-/// An MD5 fed batch by batch on the blocking-I/O pool. Batches are strictly sequential (each waits for the one before
+/// The digests a write produced, as ``AtomicFileWriter/commit(expectingSHA256:)`` returns them.
+struct FileDigests: Sendable, Hashable {
+    /// Which digests to compute.
+    struct Kinds: OptionSet, Sendable {
+        let rawValue: Int
+        static let md5 = Kinds(rawValue: 1)
+        static let sha256 = Kinds(rawValue: 2)
+    }
+
+    /// Hex MD5, when asked for.
+    var md5: String?
+    /// Raw SHA-256, when asked for.
+    var sha256: [UInt8]?
+}
+
+/// A digest ``writeBatch(_:at:length:to:hashingInto:)`` feeds; existential so one batch can feed several kinds.
+private protocol BatchDigest: Sendable {
+    func update(_ buffers: [ByteBuffer])
+}
+
+/// A hash fed batch by batch on the blocking-I/O pool. Batches are strictly sequential (each waits for the one before
 /// it), which is what makes the unchecked `Sendable` sound; the lock makes that ordering visible across threads.
-private final class RunningMD5: @unchecked Sendable {
+private final class RunningDigest<Function: HashFunction>: BatchDigest, @unchecked Sendable {
     private let lock = NSLock()
-    private var md5 = Insecure.MD5()
+    private var function = Function()
 
     func update(_ buffers: [ByteBuffer]) {
         lock.lock()
         defer { lock.unlock() }
         for buffer in buffers {
-            buffer.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
+            buffer.withUnsafeReadableBytes { function.update(bufferPointer: $0) }
         }
     }
 
-    func hexDigest() -> String {
+    func finalize() -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        return Hex.encode(md5.finalize())
+        return Array(function.finalize())
     }
 }

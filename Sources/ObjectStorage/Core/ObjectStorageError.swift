@@ -10,6 +10,7 @@ public struct ObjectStorageError: Error, Sendable, Hashable, CustomStringConvert
         case uploadNotFound
         case invalidPart
         case entityTooLarge
+        case badDigest
         case rangeNotSatisfiable
         case malformedResponse
         case timedOut
@@ -38,6 +39,8 @@ public struct ObjectStorageError: Error, Sendable, Hashable, CustomStringConvert
     public static let invalidPart = Self(.invalidPart)
     /// An upload is larger than the size it was allowed.
     public static let entityTooLarge = Self(.entityTooLarge)
+    /// Content does not have the SHA-256 it was promised to have (answer HTTP 400, S3's `BadDigest`).
+    public static let badDigest = Self(.badDigest)
     /// A `Range` header asks for bytes outside the object (answer HTTP 416).
     public static let rangeNotSatisfiable = Self(.rangeNotSatisfiable)
     /// A server's answer could not be understood.

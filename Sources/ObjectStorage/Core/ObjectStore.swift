@@ -12,16 +12,20 @@ public protocol ObjectStore: Sendable {
     /// `scheme://host[:port]` of the presigned URLs this store hands out, for Content-Security-Policy source lists.
     var publicOrigin: String { get }
 
-    /// A request that lets a client `PUT` one object; the client must send `headers` (Content-Type) as given.
+    /// A request that lets a client `PUT` one object; the client must send `headers` (Content-Type, and the
+    /// checksum header when `sha256` is set) as given.
     /// When `contentLength` is set the body must have exactly that size (S3) or at most it (filesystem).
+    /// When `sha256` is set the store refuses a body with another SHA-256 and stores nothing (S3 through a signed
+    /// `x-amz-checksum-sha256`, answered `BadDigest` by servers that check it; the filesystem store hashes while
+    /// writing). Servers that ignore the header store the body anyway, so callers still check what they read back.
     func presignedPutURL(
-        for key: ObjectKey, contentType: String, contentLength: Int64?, expiresIn: Duration
+        for key: ObjectKey, contentType: String, contentLength: Int64?, sha256: [UInt8]?, expiresIn: Duration
     ) throws -> PresignedRequest
 
     /// A request that lets a client `GET` one object; `downloadFilename` makes browsers save it under that name.
     func presignedGetURL(for key: ObjectKey, expiresIn: Duration, downloadFilename: String?) throws -> PresignedRequest
 
-    /// Size, ETag, type and date of an object, or nil when it does not exist.
+    /// Size, ETag, type, date and (when the store knows it) SHA-256 of an object, or nil when it does not exist.
     func head(_ key: ObjectKey) async throws -> ObjectInfo?
 
     /// Removes an object; removing a missing object succeeds.
@@ -74,14 +78,21 @@ public struct ObjectInfo: Sendable, Hashable {
     public var contentType: String?
     /// Time of the last write, to the second.
     public var lastModified: Date?
+    /// SHA-256 of the whole content as the store computed or verified it: the filesystem store for every object,
+    /// S3 for objects PUT with a checksum. Nil when the store does not know it (e.g. S3 multipart objects, whose
+    /// checksum is one of the parts' checksums).
+    public var sha256: [UInt8]?
 
     /// Creates the description of an object.
-    public init(key: ObjectKey, size: Int64, etag: String?, contentType: String?, lastModified: Date?) {
+    public init(
+        key: ObjectKey, size: Int64, etag: String?, contentType: String?, lastModified: Date?, sha256: [UInt8]? = nil
+    ) {
         self.key = key
         self.size = size
         self.etag = etag
         self.contentType = contentType
         self.lastModified = lastModified
+        self.sha256 = sha256
     }
 }
 

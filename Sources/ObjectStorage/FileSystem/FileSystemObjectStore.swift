@@ -6,13 +6,14 @@ import NIOCore
 ///
 /// Layout under ``Configuration/rootDirectory``:
 /// - `objects/<key>`: the bytes, at the key's relative path;
-/// - `metadata/<key>.json`: content type and ETag (size and date come from the object file itself);
+/// - `metadata/<key>.json`: content type, ETag and SHA-256 (size and date come from the object file itself);
 /// - `multipart/<upload id>/`: `upload.json` plus `NNNNN.part` / `NNNNN.json` per received part.
 ///
 /// Every write goes to a temporary file in the destination folder, is fsynced and then renamed into place, so
 /// readers see the old or the new object, never half of one. Presigned URLs point at the application itself
 /// (`<publicBaseURL>/storage/<key>?…&sig=…`); the HTTP layer checks them with
-/// ``authorize(method:path:query:contentType:)`` and then calls ``writeObject(_:to:contentType:maximumSize:)``,
+/// ``authorize(method:path:query:contentType:)`` and then calls
+/// ``writeObject(_:to:contentType:maximumSize:expectedSHA256:)``,
 /// ``writePart(_:for:uploadID:partNumber:maximumSize:)`` or ``read(_:rangeHeader:downloadFilename:)``.
 ///
 /// A key cannot be both an object and a folder of other objects here (`a` and `a/b`); such a write fails with
@@ -98,9 +99,10 @@ public struct FileSystemObjectStore: ObjectStore {
 
     // MARK: - Presigned URLs
 
-    /// A URL to `/<routePrefix>/<key>` allowing one PUT of at most `contentLength` (or the maximum object size).
+    /// A URL to `/<routePrefix>/<key>` allowing one PUT of at most `contentLength` (or the maximum object size);
+    /// with `sha256`, only of a body with that SHA-256 (checked while writing, before the object replaces anything).
     public func presignedPutURL(
-        for key: ObjectKey, contentType: String, contentLength: Int64?, expiresIn: Duration
+        for key: ObjectKey, contentType: String, contentLength: Int64?, sha256: [UInt8]? = nil, expiresIn: Duration
     ) throws -> PresignedRequest {
         try ObjectStoreLimits.validate(contentType: contentType)
         let maximumSize = contentLength ?? configuration.maximumObjectSize
@@ -110,6 +112,12 @@ public struct FileSystemObjectStore: ObjectStore {
         var fields = try fields(method: "PUT", key: key, expiresIn: expiresIn)
         fields.contentType = contentType
         fields.maximumSize = maximumSize
+        if let sha256 {
+            guard sha256.count == 32 else {
+                throw ObjectStorageError(.invalidArgument, "a SHA-256 has 32 bytes, not \(sha256.count)")
+            }
+            fields.sha256 = sha256
+        }
         return try presignedRequest(fields, method: .put, headers: ["Content-Type": contentType])
     }
 
@@ -174,23 +182,30 @@ public struct FileSystemObjectStore: ObjectStore {
         try signer.verify(method: method, path: path, query: query, contentType: contentType, now: clock())
     }
 
-    /// Stores `body` as `key`: streamed to a temporary file, fsynced, then renamed into place.
+    /// Stores `body` as `key`: streamed to a temporary file while its MD5 (the ETag) and SHA-256 are computed,
+    /// fsynced, then renamed into place.
     ///
-    /// More than `maximumSize` bytes throws ``ObjectStorageError/entityTooLarge`` (answer 413) and leaves
-    /// nothing behind. Reject a `Content-Length` above `maximumSize` before calling, to fail fast.
+    /// More than `maximumSize` bytes throws ``ObjectStorageError/entityTooLarge`` (answer 413), and a body whose
+    /// SHA-256 is not `expectedSHA256` throws ``ObjectStorageError/badDigest`` (answer 400); either way nothing is
+    /// left behind. Reject a `Content-Length` above `maximumSize` before calling, to fail fast.
     @discardableResult
     public func writeObject<Body: AsyncSequence>(
-        _ body: Body, to key: ObjectKey, contentType: String, maximumSize: Int64
+        _ body: Body, to key: ObjectKey, contentType: String, maximumSize: Int64, expectedSHA256: [UInt8]? = nil
     ) async throws -> ObjectInfo where Body.Element == ByteBuffer {
         try ObjectStoreLimits.validate(contentType: contentType)
-        let (etag, size) = try await writeAtomically(to: try objectPath(key), maximumSize: maximumSize) { writer in
+        let (digests, size) = try await writeAtomically(
+            to: try objectPath(key), maximumSize: maximumSize, digests: [.md5, .sha256], expectingSHA256: expectedSHA256
+        ) { writer in
             for try await chunk in body {
                 try await writer.write(chunk)
             }
         }
-        try await writeJSON(StoredMetadata(contentType: contentType, etag: etag), to: metadataFilePath(key))
+        let metadata = StoredMetadata(contentType: contentType, etag: digests.md5, sha256: digests.sha256.map { Hex.encode($0) })
+        try await writeJSON(metadata, to: metadataFilePath(key))
         return try await head(key)
-            ?? ObjectInfo(key: key, size: size, etag: etag, contentType: contentType, lastModified: nil)
+            ?? ObjectInfo(
+                key: key, size: size, etag: digests.md5, contentType: contentType, lastModified: nil,
+                sha256: digests.sha256)
     }
 
     /// Stores `body` as part `partNumber` of an upload (replacing an earlier copy of that part).
@@ -201,12 +216,12 @@ public struct FileSystemObjectStore: ObjectStore {
         try ObjectStoreLimits.validate(partNumber: partNumber)
         let directory = try await uploadDirectory(uploadID, for: key)
         let partPath = "\(directory)/\(Self.partName(partNumber)).part"
-        let (etag, size) = try await writeAtomically(to: partPath, maximumSize: maximumSize) { writer in
+        let (digests, size) = try await writeAtomically(to: partPath, maximumSize: maximumSize, digests: .md5) { writer in
             for try await chunk in body {
                 try await writer.write(chunk)
             }
         }
-        let part = UploadedPart(partNumber: partNumber, etag: etag ?? "", size: size)
+        let part = UploadedPart(partNumber: partNumber, etag: digests.md5 ?? "", size: size)
         try await writeJSON(part, to: "\(directory)/\(Self.partName(partNumber)).json")
         return part
     }
@@ -228,7 +243,7 @@ public struct FileSystemObjectStore: ObjectStore {
 
         let info = ObjectInfo(
             key: key, size: size, etag: metadata?.etag, contentType: metadata?.contentType ?? Self.defaultContentType,
-            lastModified: modified)
+            lastModified: modified, sha256: metadata?.sha256Bytes)
         let offset = range?.offset ?? 0
         let length = range?.length ?? size
         var headers = [
@@ -249,7 +264,7 @@ public struct FileSystemObjectStore: ObjectStore {
 
     // MARK: - ObjectStore
 
-    /// Size and date from `stat`, type and ETag from the metadata file; nil when missing.
+    /// Size and date from `stat`, type, ETag and SHA-256 from the metadata file; nil when missing.
     public func head(_ key: ObjectKey) async throws -> ObjectInfo? {
         let path = try objectPath(key)
         guard let info = try await run({ try FileOperations.status(path) }),
@@ -258,7 +273,8 @@ public struct FileSystemObjectStore: ObjectStore {
         let metadata = try await readMetadata(for: key)
         return ObjectInfo(
             key: key, size: Int64(info.st_size), etag: metadata?.etag,
-            contentType: metadata?.contentType ?? Self.defaultContentType, lastModified: LocalFile.date(of: info))
+            contentType: metadata?.contentType ?? Self.defaultContentType, lastModified: LocalFile.date(of: info),
+            sha256: metadata?.sha256Bytes)
     }
 
     /// Removes the object and its metadata, then folders left empty; missing objects are fine.
@@ -282,7 +298,7 @@ public struct FileSystemObjectStore: ObjectStore {
         let file = try await openObject(at: try objectPath(key), key: key)
         let size = try await run { try file.size() }
         let chunks = FileChunkSequence(file: file, offset: 0, length: size, chunkSize: configuration.chunkSize)
-        try await writeAtomically(to: fileURL.path, computesMD5: false) { writer in
+        try await writeAtomically(to: fileURL.path) { writer in
             for try await chunk in chunks {
                 try await writer.write(chunk)
             }
@@ -327,7 +343,8 @@ public struct FileSystemObjectStore: ObjectStore {
     }
 
     @discardableResult
-    /// Concatenates the parts in order into the object, then removes the staging folder; S3-style ETag.
+    /// Concatenates the parts in order into the object, hashing it on the way (so ``head(_:)`` knows the whole
+    /// object's SHA-256), then removes the staging folder; S3-style ETag.
     public func completeMultipartUpload(
         for key: ObjectKey, uploadID: MultipartUploadID, parts: [CompletedPart]
     ) async throws -> String? {
@@ -355,7 +372,7 @@ public struct FileSystemObjectStore: ObjectStore {
         }
 
         let chunkSize = configuration.chunkSize
-        try await writeAtomically(to: try objectPath(key), computesMD5: false) { writer in
+        let (digests, _) = try await writeAtomically(to: try objectPath(key), digests: .sha256) { writer in
             for part in parts {
                 let partFile = try await BlockingIO.run {
                     try LocalFile.openForReading("\(directory)/\(Self.partName(part.partNumber)).part")
@@ -369,7 +386,9 @@ public struct FileSystemObjectStore: ObjectStore {
         }
         // S3's multipart ETag: MD5 of the concatenated binary part MD5s, then "-" and the part count.
         let etag = Hex.encode(Insecure.MD5.hash(data: partDigests)) + "-\(parts.count)"
-        try await writeJSON(StoredMetadata(contentType: manifest.contentType, etag: etag), to: metadataFilePath(key))
+        let metadata = StoredMetadata(
+            contentType: manifest.contentType, etag: etag, sha256: digests.sha256.map { Hex.encode($0) })
+        try await writeJSON(metadata, to: metadataFilePath(key))
         try await run { try FileOperations.removeTreeIfPresent(directory) }
         return etag
     }
@@ -463,23 +482,22 @@ public struct FileSystemObjectStore: ObjectStore {
     }
 
     /// Writes `path` through an ``AtomicFileWriter`` that `produce` fills; on any failure the temporary file is
-    /// removed and the destination left as it was. Returns the content's MD5 (when computed) and size.
+    /// removed and the destination left as it was. Returns the digests asked for and the size.
     @discardableResult
     private func writeAtomically(
-        to path: String, maximumSize: Int64 = .max, computesMD5: Bool = true,
-        _ produce: (AtomicFileWriter) async throws -> Void
-    ) async throws -> (md5: String?, size: Int64) {
+        to path: String, maximumSize: Int64 = .max, digests kinds: FileDigests.Kinds = [],
+        expectingSHA256 expected: [UInt8]? = nil, _ produce: (AtomicFileWriter) async throws -> Void
+    ) async throws -> (digests: FileDigests, size: Int64) {
         let writer: AtomicFileWriter
         do {
-            writer = try await AtomicFileWriter.begin(
-                destinationPath: path, maximumSize: maximumSize, computesMD5: computesMD5)
+            writer = try await AtomicFileWriter.begin(destinationPath: path, maximumSize: maximumSize, digests: kinds)
         } catch {
             throw Self.translated(error)
         }
         do {
             try await produce(writer)
-            let md5 = try await writer.commit()
-            return (md5, writer.bytesWritten)
+            let digests = try await writer.commit(expectingSHA256: expected)
+            return (digests, writer.bytesWritten)
         } catch {
             await writer.discard()
             throw Self.translated(error)
@@ -515,7 +533,7 @@ public struct FileSystemObjectStore: ObjectStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(record)
-        try await writeAtomically(to: path, computesMD5: false) { writer in
+        try await writeAtomically(to: path) { writer in
             try await writer.write(ByteBuffer(data: data))
         }
     }
@@ -529,9 +547,14 @@ public struct FileSystemObjectStore: ObjectStore {
         }
     }
 
+    /// Objects written before SHA-256s were recorded have none; their ``sha256Bytes`` is nil.
     private struct StoredMetadata: Codable, Sendable {
         var contentType: String
         var etag: String?
+        /// Hex SHA-256 of the whole object.
+        var sha256: String?
+
+        var sha256Bytes: [UInt8]? { sha256.flatMap { Hex.decode($0) }.flatMap { $0.count == 32 ? $0 : nil } }
     }
 
     private struct UploadManifest: Codable, Sendable {

@@ -50,8 +50,9 @@ public struct SignedURLError: Error, Sendable, Hashable, CustomStringConvertible
 
 /// What a verified filesystem-store URL allows.
 public enum SignedOperation: Sendable, Hashable {
-    /// Store the request body as `key`; it must have `contentType` and at most `maximumSize` bytes.
-    case putObject(key: ObjectKey, contentType: String, maximumSize: Int64)
+    /// Store the request body as `key`; it must have `contentType`, at most `maximumSize` bytes and, when `sha256` is
+    /// set, that SHA-256.
+    case putObject(key: ObjectKey, contentType: String, maximumSize: Int64, sha256: [UInt8]?)
     /// Store the request body as part `partNumber` of a multipart upload, at most `maximumSize` bytes.
     case putPart(key: ObjectKey, uploadID: MultipartUploadID, partNumber: Int, maximumSize: Int64)
     /// Send the object (GET or HEAD), as an attachment named `downloadFilename` when set.
@@ -61,11 +62,12 @@ public enum SignedOperation: Sendable, Hashable {
 /// The filesystem store's URL scheme (pure: no I/O, the time is passed in).
 ///
 /// `<publicBaseURL>/<routePrefix>/<key, percent-encoded per component>?method=PUT&expires=<unix seconds>`
-/// `&ct=<content type>&max=<bytes>&dl=<filename>&upload=<id>&part=<n>&sig=<hex HMAC-SHA256>`
+/// `&ct=<content type>&max=<bytes>&sha256=<hex>&dl=<filename>&upload=<id>&part=<n>&sig=<hex HMAC-SHA256>`
 ///
 /// The HMAC covers a versioned, newline-separated list of every field (absent ones as empty lines). No field
 /// can contain a newline (keys, types and names are refused if they hold control characters), so two
-/// different field sets can never produce the same signed text.
+/// different field sets can never produce the same signed text. The SHA-256 came later: it is one more line,
+/// present only when set, so URLs handed out before it existed stay valid.
 struct FileSystemURLSigner: Sendable {
     /// The signed facts of one URL.
     struct Fields: Sendable, Hashable {
@@ -77,6 +79,7 @@ struct FileSystemURLSigner: Sendable {
         var downloadFilename: String?
         var uploadID: MultipartUploadID?
         var partNumber: Int?
+        var sha256: [UInt8]?
     }
 
     private static let version = "ObjectStorage-FS-v1"
@@ -104,7 +107,7 @@ struct FileSystemURLSigner: Sendable {
             version, fields.method, fields.key.rawValue, String(fields.expires), fields.contentType ?? "",
             fields.maximumSize.map { String($0) } ?? "", fields.downloadFilename ?? "",
             fields.uploadID?.rawValue ?? "", fields.partNumber.map { String($0) } ?? "",
-        ].joined(separator: "\n")
+        ].joined(separator: "\n") + (fields.sha256.map { "\nsha256:" + Hex.encode($0) } ?? "")
     }
 
     /// The full URL for `fields`.
@@ -112,6 +115,7 @@ struct FileSystemURLSigner: Sendable {
         var query = [("method", fields.method), ("expires", String(fields.expires))]
         if let contentType = fields.contentType { query.append(("ct", contentType)) }
         if let maximumSize = fields.maximumSize { query.append(("max", String(maximumSize))) }
+        if let sha256 = fields.sha256 { query.append(("sha256", Hex.encode(sha256))) }
         if let downloadFilename = fields.downloadFilename { query.append(("dl", downloadFilename)) }
         if let uploadID = fields.uploadID { query.append(("upload", uploadID.rawValue)) }
         if let partNumber = fields.partNumber { query.append(("part", String(partNumber))) }
@@ -164,7 +168,8 @@ struct FileSystemURLSigner: Sendable {
             guard contentType?.trimmingCharacters(in: .whitespaces) == signedType else {
                 throw SignedURLError.wrongContentType
             }
-            return .putObject(key: signed.key, contentType: signedType, maximumSize: maximumSize)
+            return .putObject(
+                key: signed.key, contentType: signedType, maximumSize: maximumSize, sha256: signed.sha256)
         default:
             throw .malformed("unsupported signed method \(signed.method)")
         }
@@ -206,6 +211,13 @@ struct FileSystemURLSigner: Sendable {
         if let text = parameters["max"] {
             guard let maximumSize = Int64(text), maximumSize >= 0 else { throw .malformed("bad max") }
             fields.maximumSize = maximumSize
+        }
+        if let text = parameters["sha256"] {
+            // Lowercase only, as signed: one spelling per digest keeps the signed text canonical.
+            guard text.utf8.count == 64, text == text.lowercased(), let digest = Hex.decode(text) else {
+                throw .malformed("bad sha256")
+            }
+            fields.sha256 = digest
         }
         fields.downloadFilename = parameters["dl"]
         if let text = parameters["upload"] {

@@ -49,12 +49,12 @@ public struct S3Client: ObjectStore {
 
     // MARK: - Presigned requests (pure, see S3Presigner)
 
-    /// A presigned PutObject; see ``S3Presigner/presignedPutURL(for:contentType:contentLength:expiresIn:)``.
+    /// A presigned PutObject; see ``S3Presigner/presignedPutURL(for:contentType:contentLength:sha256:expiresIn:)``.
     public func presignedPutURL(
-        for key: ObjectKey, contentType: String, contentLength: Int64?, expiresIn: Duration
+        for key: ObjectKey, contentType: String, contentLength: Int64?, sha256: [UInt8]? = nil, expiresIn: Duration
     ) throws -> PresignedRequest {
         try presigner.presignedPutURL(
-            for: key, contentType: contentType, contentLength: contentLength, expiresIn: expiresIn)
+            for: key, contentType: contentType, contentLength: contentLength, sha256: sha256, expiresIn: expiresIn)
     }
 
     /// A presigned GetObject; see ``S3Presigner/presignedGetURL(for:expiresIn:downloadFilename:)``.
@@ -76,19 +76,35 @@ public struct S3Client: ObjectStore {
     /// HeadObject; nil on 404.
     public func head(_ key: ObjectKey) async throws -> ObjectInfo? {
         do {
-            return try await perform(S3Operation("HeadObject", .head, key: key, idempotent: true)) { response in
+            // Checksum mode asks for the checksum stored with the object; servers that keep none simply omit it.
+            let operation = S3Operation(
+                "HeadObject", .head, key: key, headers: [HTTPField("x-amz-checksum-mode", "ENABLED")],
+                idempotent: true)
+            return try await perform(operation) { response in
                 let headers = response.headers
                 return ObjectInfo(
                     key: key,
                     size: headers.first(name: "content-length").flatMap { Int64($0) } ?? 0,
                     etag: headers.first(name: "etag")?.withoutETagQuotes,
                     contentType: headers.first(name: "content-type"),
-                    lastModified: headers.first(name: "last-modified").flatMap(HTTPDate.parse)
+                    lastModified: headers.first(name: "last-modified").flatMap(HTTPDate.parse),
+                    sha256: Self.wholeObjectSHA256(
+                        headers.first(name: "x-amz-checksum-sha256"), type: headers.first(name: "x-amz-checksum-type"))
                 )
             }
         } catch let error as S3Error where error.httpStatus == 404 && error.code != .noSuchBucket {
             return nil
         }
+    }
+
+    /// The object's SHA-256 from HeadObject's checksum header: only a full-object checksum is the SHA-256 of the
+    /// content. A multipart object's is a checksum of its parts' checksums (type `COMPOSITE`, or a `-N` suffix on
+    /// servers that do not send the type) and is no use for comparing with a file's hash.
+    static func wholeObjectSHA256(_ header: String?, type: String?) -> [UInt8]? {
+        guard let header, type.map({ $0.uppercased() == "FULL_OBJECT" }) ?? true, !header.contains("-"),
+            let bytes = Data(base64Encoded: header), bytes.count == 32
+        else { return nil }
+        return Array(bytes)
     }
 
     /// DeleteObject; a missing key is fine.

@@ -21,9 +21,11 @@ public struct S3Presigner: Sendable {
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
     }
 
-    /// A PUT of `key`; `Content-Type` (and `Content-Length` when given) are signed, so S3 refuses other values.
+    /// A PUT of `key`; `Content-Type` (and `Content-Length` and `x-amz-checksum-sha256` when given) are signed, so
+    /// S3 refuses other values. A server that checks checksums (AWS, MinIO, SeaweedFS) refuses a body with another
+    /// SHA-256 with `BadDigest` and stores nothing.
     public func presignedPutURL(
-        for key: ObjectKey, contentType: String, contentLength: Int64?, expiresIn: Duration
+        for key: ObjectKey, contentType: String, contentLength: Int64?, sha256: [UInt8]? = nil, expiresIn: Duration
     ) throws -> PresignedRequest {
         try ObjectStoreLimits.validate(contentType: contentType)
         var signedHeaders = [HTTPField("content-type", contentType)]
@@ -33,10 +35,18 @@ public struct S3Presigner: Sendable {
             }
             signedHeaders.append(HTTPField("content-length", String(contentLength)))
         }
-        // Browsers set Content-Length themselves (and may not set it by hand), so only Content-Type is handed out.
+        var clientHeaders = ["Content-Type": contentType]
+        if let sha256 {
+            guard sha256.count == 32 else {
+                throw ObjectStorageError(.invalidArgument, "a SHA-256 has 32 bytes, not \(sha256.count)")
+            }
+            let checksum = Data(sha256).base64EncodedString()
+            signedHeaders.append(HTTPField("x-amz-checksum-sha256", checksum))
+            clientHeaders["x-amz-checksum-sha256"] = checksum
+        }
+        // Browsers set Content-Length themselves (and may not set it by hand), so it is not handed out.
         return try presign(
-            .put, key: key, query: [], signedHeaders: signedHeaders, expiresIn: expiresIn,
-            clientHeaders: ["Content-Type": contentType])
+            .put, key: key, query: [], signedHeaders: signedHeaders, expiresIn: expiresIn, clientHeaders: clientHeaders)
     }
 
     /// A GET of `key`; with `downloadFilename`, S3 answers `Content-Disposition: attachment` with that name.

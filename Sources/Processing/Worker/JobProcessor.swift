@@ -40,7 +40,7 @@ public struct JobProcessor: JobProcessing {
         if let expected = job.originalSHA256 {
             // Before anything decodes it: bytes that changed on the way are not the file the user meant to keep.
             let actual = try await OriginalChecksum.sha256(of: original)
-            guard actual == expected else { throw OriginalChecksumMismatch(expected: expected, actual: actual) }
+            guard actual == expected else { throw ContentChecksumMismatch(declared: expected, stored: actual) }
         }
         if ScriptableContent.isScriptCapable(job.mimeType) {
             // Allowed by the operator, kept exactly as uploaded: nothing decodes or renders it.

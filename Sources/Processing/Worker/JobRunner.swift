@@ -146,10 +146,10 @@ public struct JobRunner: Sendable {
     }
 
     /// Failures that another attempt cannot mend: a file ffprobe or ffmpeg cannot decode, without video, of an
-    /// unsupported kind, or not the file its uploader declared. Everything else (storage or database unreachable, a killed or timed-out process) is
-    /// transient and retried with backoff.
+    /// unsupported kind, or not the file its uploader declared. Everything else (storage or database unreachable, a
+    /// killed or timed-out process) is transient and retried with backoff.
     static func isPermanent(_ error: any Error) -> Bool {
-        if error is OriginalChecksumMismatch { return true }
+        if error is ContentChecksumMismatch { return true }
         return (error as? TranscodingError)?.isPermanent ?? false
     }
 
@@ -158,7 +158,7 @@ public struct JobRunner: Sendable {
         switch error {
         case let error as TranscodingError:
             return error.reason
-        case let error as OriginalChecksumMismatch:
+        case let error as ContentChecksumMismatch:
             return error.reason
         case let error as S3Error:
             return "storage error: \(error.code.rawValue)"

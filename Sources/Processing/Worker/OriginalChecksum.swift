@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import MediaVaultCore
 import NIOPosix
 
 /// The SHA-256 of a downloaded original, read in chunks off the cooperative pool.
@@ -18,18 +17,4 @@ enum OriginalChecksum {
             return Array(hasher.finalize())
         }
     }
-}
-
-/// The stored original is not the file whose SHA-256 its uploader declared: permanent, another attempt reads the
-/// same bytes.
-struct OriginalChecksumMismatch: Error, CustomStringConvertible {
-    let expected: [UInt8]
-    let actual: [UInt8]
-
-    var reason: String {
-        "checksum mismatch: the stored file's SHA-256 is \(Hex.encode(actual)), not the \(Hex.encode(expected)) declared "
-            + "at upload; the file changed on its way to storage, so upload it again"
-    }
-
-    var description: String { reason }
 }
