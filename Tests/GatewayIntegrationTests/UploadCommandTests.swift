@@ -1,8 +1,11 @@
 import Crypto
 import Foundation
 import MediaVaultCore
+import NIOConcurrencyHelpers
+import NIOCore
 import Testing
-import UploadClient
+
+@testable import UploadClient
 
 /// `mediavault upload` against a real gateway (filesystem store): a folder tree, re-runs, repeats, resume, progress.
 @Suite("mediavault upload: scan, hash, check, upload, resume, progress")
@@ -132,7 +135,10 @@ struct UploadCommandTests {
             #expect(try await gateway.request(.PUT, url, bytes: Array(bytes[0..<(5 * Self.mib)])).status == 200)
             let before = try await Self.storagePUTs(gateway)
 
-            let summary = try await Uploader(options: Self.options(gateway, key: key, [video.path])).run()
+            // Asked for another part size, the resuming run still cuts the file the way the upload was started.
+            var options = Self.options(gateway, key: key, [video.path])
+            options.partSize = Int64(8 * Self.mib)
+            let summary = try await Uploader(options: options).run()
             #expect(summary.failed.isEmpty, "\(summary.failed)")
             #expect(summary.resumed == ["3.mp4"])
             #expect(try await Self.storagePUTs(gateway) - before == 2, "parts 2 and 3 only")
@@ -140,6 +146,35 @@ struct UploadCommandTests {
             #expect(item.json["status"] as? String == "queued" && item.json["size_bytes"] as? Int == bytes.count)
             #expect(try await gateway.scalar("SELECT count(*) FROM media.items") == 1)
         }
+    }
+
+    @Test("a refused PUT takes back the bytes it counted, and an S3 server's XML refusal reads as its code and message")
+    func refusedPut() async throws {
+        let file = URL(fileURLWithPath: NSTemporaryDirectory() + "mv-refused-\(UUID().uuidString).png")
+        try Data(MediaFlowTests.bytes(3 << 20, seed: 41)).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await Self.withGateway { gateway in
+            let key = try await Self.key(gateway, user: "6700")
+            let api = MediaVaultAPI(server: gateway.baseURL, apiKey: key, http: .shared)
+            let signed = try await api.sign(filename: "a.png", mimeType: "image/png", size: 3 << 20, sha256: nil)
+            let counted = NIOLockedValueBox(Int64(0))
+            // A URL whose signature was altered: refused, however much of the body went out first.
+            await #expect(throws: UploadError.self) {
+                try await api.put(
+                    file: file, offset: 0, length: 3 << 20, to: signed.uploadURL.replacingOccurrences(of: "sig=", with: "sig=0"),
+                    headers: signed.headers, sent: { count in counted.withLockedValue { $0 += count } })
+            }
+            #expect(counted.withLockedValue { $0 } == 0, "nothing counts as sent after a failed attempt")
+            _ = try await api.put(
+                file: file, offset: 0, length: 3 << 20, to: signed.uploadURL, headers: signed.headers,
+                sent: { count in counted.withLockedValue { $0 += count } })
+            #expect(counted.withLockedValue { $0 } == 3 << 20)
+        }
+        let xml = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code><Message>The Content-Md5 you specified did not match what we received.</Message></Error>"#
+        let error = MediaVaultAPI.error(status: 400, body: ByteBuffer(string: xml), during: "storage PUT")
+        #expect(error.code == "BadDigest" && !error.isTransient)
+        #expect(error.message == "storage PUT: The Content-Md5 you specified did not match what we received. (BadDigest)")
+        #expect(MediaVaultAPI.error(status: 503, body: ByteBuffer(string: "busy"), during: "x").message == "x: HTTP 503")
     }
 
     @Test("a run killed in the middle of a large file resumes on the next run without sending finished parts again")
