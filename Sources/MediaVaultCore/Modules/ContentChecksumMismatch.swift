@@ -14,8 +14,8 @@ public struct ContentChecksumMismatch: Error, Sendable, Hashable, CustomStringCo
 
     /// The item's error message, as users read it.
     public var reason: String {
-        "checksum mismatch: the stored file's SHA-256 is \(Hex.encode(stored)), not the \(Hex.encode(declared)) declared "
-            + "at upload; the file changed on its way to storage, so upload it again"
+        "checksum mismatch: the stored file's SHA-256 is \(Hex.encode(stored)), not the \(Hex.encode(declared)) "
+            + "declared at upload; the file changed on its way to storage, so upload it again"
     }
 
     public var description: String { reason }

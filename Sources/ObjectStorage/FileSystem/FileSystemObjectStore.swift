@@ -200,7 +200,8 @@ public struct FileSystemObjectStore: ObjectStore {
                 try await writer.write(chunk)
             }
         }
-        let metadata = StoredMetadata(contentType: contentType, etag: digests.md5, sha256: digests.sha256.map { Hex.encode($0) })
+        let metadata = StoredMetadata(
+            contentType: contentType, etag: digests.md5, sha256: digests.sha256.map { Hex.encode($0) })
         try await writeJSON(metadata, to: metadataFilePath(key))
         return try await head(key)
             ?? ObjectInfo(
