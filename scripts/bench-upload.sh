@@ -2,7 +2,8 @@
 # `mediavault upload` throughput against curl. Starts one gateway (the binary given; the release build by default)
 # over its own database `mediavault_bench_upload` in the PostgreSQL of scripts/dev.sh, with the filesystem store in
 # a scratch folder, and prints for 200 files of 5 MB and for one 2 GB file:
-#   - curl: the same files PUT one after another to presigned URLs signed beforehand (the bytes only);
+#   - curl: the same files PUT one after another to presigned URLs signed beforehand (the bytes only), for the small
+#     files also with curl's default `Expect: 100-continue` (which the gateway must answer at once);
 #   - mediavault upload --skip-hash: sign, PUT (parts for the big file), confirm;
 #   - mediavault upload: the same with hashing and the server check;
 # as seconds, MB/s and the ratio to curl, best of two runs each (every run on a fresh database state).
@@ -69,9 +70,12 @@ reset_library() {
   rm -rf "$work/storage"/original
 }
 
-# curl: URLs signed first (not timed), then the PUTs one after another, as a script would.
-curl_run() { # FOLDER MIME
-  local urls=() file signed
+# curl: URLs signed first (not timed), then the PUTs one after another, as a script would. With a third argument
+# `expect`, curl sends its default `Expect: 100-continue`: the same time means the gateway answered it at once (a
+# server that does not makes curl wait a second per file).
+curl_run() { # FOLDER MIME [expect]
+  local urls=() file signed expect_header=(-H 'Expect:')
+  [ "${3:-}" = expect ] && expect_header=()
   for file in "$1"/*; do
     signed=$(curl -fsS -X POST "$base/media/upload/sign" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
       -d "{\"filename\": \"$(basename "$file")\", \"mime_type\": \"$2\", \"size_bytes\": $(stat -c %s "$file")}")
@@ -80,8 +84,8 @@ curl_run() { # FOLDER MIME
   local started i
   started=$(date +%s%N)
   for ((i = 0; i < ${#urls[@]}; i += 2)); do
-    # -T streams the file; an empty Expect stops curl from waiting a second for a 100 Continue on every file.
-    curl -fsS -o /dev/null -H 'Expect:' -H "Content-Type: $2" -T "${urls[i]}" "${urls[i + 1]}"
+    # -T streams the file.
+    curl -fsS -o /dev/null "${expect_header[@]}" -H "Content-Type: $2" -T "${urls[i]}" "${urls[i + 1]}"
   done
   echo $(( ($(date +%s%N) - started) / 1000000 ))
 }
@@ -115,6 +119,9 @@ for set in small big; do
   full_ms=$(best cli_run "$work/$set" --concurrency 4)
   echo "$set: $(find "$work/$set" -type f | wc -l) files, $((bytes / 1000000)) MB"
   report "curl PUT (presigned, sequential)" "$curl_ms" "$bytes" "$curl_ms"
+  if [ "$set" = small ]; then
+    report "curl PUT, Expect: 100-continue" "$(best curl_run "$work/$set" "$mime" expect)" "$bytes" "$curl_ms"
+  fi
   report "mediavault upload --skip-hash" "$skip_ms" "$bytes" "$curl_ms"
   report "mediavault upload (hash + check)" "$full_ms" "$bytes" "$curl_ms"
 done
