@@ -12,6 +12,40 @@ public struct LocalFile: Sendable, Equatable {
     public let mimeType: String
 }
 
+/// MIME types a run keeps, as `--mime` gives them: exact types (`video/mp4`) and whole families (`image/*`).
+public struct MimeFilter: Sendable, Equatable {
+    private let exact: Set<String>
+    private let families: Set<String>
+
+    /// Parses comma-separated patterns; each must be `type/subtype` or `type/*`, any case.
+    public init(_ patterns: String) throws {
+        var exact = Set<String>()
+        var families = Set<String>()
+        for raw in patterns.split(separator: ",") {
+            let pattern = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+            let token = { (part: Substring) in
+                !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || "+-.".contains($0) }
+            }
+            guard parts.count == 2, token(parts[0]), parts[1] == "*" || token(parts[1]) else {
+                throw UploadError(
+                    message: "--mime: \(String(reflecting: pattern)) is not a type/subtype or type/* pattern",
+                    isTransient: false, code: nil)
+            }
+            if parts[1] == "*" { families.insert(String(parts[0])) } else { exact.insert(pattern) }
+        }
+        guard !exact.isEmpty || !families.isEmpty else {
+            throw UploadError(message: "--mime needs at least one pattern", isTransient: false, code: nil)
+        }
+        self.exact = exact
+        self.families = families
+    }
+
+    public func accepts(_ mimeType: String) -> Bool {
+        exact.contains(mimeType) || families.contains(String(mimeType.prefix { $0 != "/" }))
+    }
+}
+
 /// Which files a run takes: walks folders in name order (so a collection gets them in that order), skips hidden
 /// files and folders, and keeps the media types the server stores.
 public enum FileScan {
@@ -23,8 +57,10 @@ public enum FileScan {
         "webm": "video/webm", "avi": "video/x-msvideo", "3gp": "video/3gpp", "mts": "video/mp2t",
     ]
 
-    /// Files under `paths` (files are taken as they are), filtered to `extensions` when given.
-    public static func files(in paths: [String], extensions: Set<String>? = nil) throws -> [LocalFile] {
+    /// Files under `paths` (files are taken as they are), filtered to `extensions` and `mimeTypes` when given.
+    public static func files(
+        in paths: [String], extensions: Set<String>? = nil, mimeTypes: MimeFilter? = nil
+    ) throws -> [LocalFile] {
         var found: [LocalFile] = []
         var seen = Set<String>()
         let manager = FileManager.default
@@ -51,7 +87,7 @@ public enum FileScan {
             for (url, display) in candidates where seen.insert(url.path).inserted {
                 let ext = url.pathExtension.lowercased()
                 if let extensions, !extensions.contains(ext) { continue }
-                guard let mimeType = mediaTypes[ext] else { continue }
+                guard let mimeType = mediaTypes[ext], mimeTypes?.accepts(mimeType) ?? true else { continue }
                 let size = (try? manager.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value ?? 0
                 guard size > 0 else { continue }
                 found.append(LocalFile(url: url, displayPath: display, size: size, mimeType: mimeType))

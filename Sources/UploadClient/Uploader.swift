@@ -10,6 +10,8 @@ public struct UploadOptions: Sendable {
     public var paths: [String]
     /// Only files with these extensions (lowercase, no dot); nil takes every photo and video type.
     public var extensions: Set<String>?
+    /// Only files of these MIME types (as the extension names them); nil takes every photo and video type.
+    public var mimeTypes: MimeFilter?
     /// Files sent at once (and parts at once within one large file).
     public var concurrency = 4
     /// Title of the collection the files go into, created when missing.
@@ -104,7 +106,7 @@ public struct Uploader: Sendable {
 
     func run(api: MediaVaultAPI) async throws -> UploadSummary {
         var summary = UploadSummary()
-        let files = try FileScan.files(in: options.paths, extensions: options.extensions)
+        let files = try FileScan.files(in: options.paths, extensions: options.extensions, mimeTypes: options.mimeTypes)
         let totalBytes = files.reduce(0) { $0 + $1.size }
         say("scan: \(files.count) files, \(Self.mebibytes(totalBytes)) MiB")
         var entries = files.map { Entry(file: $0) }

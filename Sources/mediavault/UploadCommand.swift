@@ -28,6 +28,9 @@ struct UploadCommand: AsyncParsableCommand {
     @Option(help: "Only these extensions, comma-separated (jpg,heic,mov).")
     var ext: String?
 
+    @Option(help: "Only these MIME types, comma-separated; type/* takes a family (image/*,video/quicktime).")
+    var mime: String?
+
     @Option(help: "Files (and parts of one large file) sent at once.")
     var concurrency = 4
 
@@ -65,6 +68,11 @@ struct UploadCommand: AsyncParsableCommand {
         }
         var options = UploadOptions(server: server, apiKey: apiKey, paths: paths)
         options.extensions = ext.map { Set($0.split(separator: ",").map { $0.lowercased().trimmingCharacters(in: .init(charactersIn: ". ")) }) }
+        do {
+            options.mimeTypes = try mime.map(MimeFilter.init)
+        } catch let error as UploadError {
+            throw ValidationError(error.message)
+        }
         options.concurrency = concurrency
         options.collection = collection
         options.dryRun = dryRun

@@ -114,6 +114,24 @@ struct UploadCommandTests {
         }
     }
 
+    @Test("the scan keeps photos and videos in name order, filtered by extension or MIME pattern")
+    func scanFilters() throws {
+        let root = try Self.library()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let all = try FileScan.files(in: [root.path])
+        #expect(all.map(\.displayPath) == ["1.png", "b/2.jpg", "b/3.mp4", "copy.png"], "no hidden or text files")
+        #expect(all.map(\.mimeType) == ["image/png", "image/jpeg", "video/mp4", "image/png"])
+        let videos = try FileScan.files(in: [root.path], mimeTypes: MimeFilter("Video/*"))
+        #expect(videos.map(\.displayPath) == ["b/3.mp4"])
+        let some = try FileScan.files(in: [root.path], mimeTypes: MimeFilter("image/jpeg, video/*"))
+        #expect(some.map(\.displayPath) == ["b/2.jpg", "b/3.mp4"])
+        let both = try FileScan.files(in: [root.path], extensions: ["png", "mp4"], mimeTypes: MimeFilter("image/*"))
+        #expect(both.map(\.displayPath) == ["1.png", "copy.png"], "both filters apply")
+        for bad in ["image", "*/*", "image/", "", ",", "image/jp eg"] {
+            #expect(throws: UploadError.self, "\(bad)") { try MimeFilter(bad) }
+        }
+    }
+
     @Test("a half-sent large file continues from the parts the server has, sending only the rest")
     func resume() async throws {
         let root = try Self.library()
