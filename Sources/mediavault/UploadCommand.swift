@@ -79,6 +79,8 @@ struct UploadCommand: AsyncParsableCommand {
         options.skipHash = skipHash
         options.multipartThreshold = Int64(multipartThresholdMB) << 20
         options.partSize = partSizeMB.map { Int64($0) << 20 }
+        let interrupts = Self.announceInterrupts()
+        defer { interrupts.cancel() }
         do {
             let summary = try await Uploader(options: options).run()
             if !summary.succeeded { throw ExitCode(1) }
@@ -86,5 +88,20 @@ struct UploadCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// Ctrl-C ends the run at once, as users expect, but says what happens next: what the server has stays there
+    /// (finished files and the parts of a half-sent one), and the same command continues from it.
+    static func announceInterrupts() -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            let notice = "\ninterrupted: files and parts already sent stay on the server; "
+                + "run the same command again to continue\n"
+            FileHandle.standardError.write(Data(notice.utf8))
+            Foundation.exit(130)
+        }
+        source.resume()
+        return source
     }
 }

@@ -259,6 +259,47 @@ struct UploadCommandTests {
         }
     }
 
+    @Test("Ctrl-C ends a run with status 130 and says how to continue; the same command then resumes")
+    func interruptedRun() async throws {
+        let executable = try #require(Self.executable, "build the mediavault binary")
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory() + "mv-int-" + UUID().uuidString)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // 100 MiB in 20 parts of 5 MiB, sent one at a time: long enough to interrupt in the middle.
+        try Data(MediaFlowTests.bytes(100 * Self.mib, seed: 51)).write(to: folder.appendingPathComponent("clip.mov"))
+        try await Self.withGateway { gateway in
+            let key = try await Self.key(gateway, user: "6800")
+            let arguments = [
+                "upload", folder.path, "--concurrency", "1", "--multipart-threshold-mb", "5", "--part-size-mb", "5",
+            ]
+            let environment = ["MEDIAVAULT_SERVER": gateway.baseURL, "MEDIAVAULT_API_KEY": key]
+            let errors = Pipe()
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = errors
+            try process.run()
+            for _ in 0..<3000 where process.isRunning {
+                if try await Self.storagePUTs(gateway) >= 2 {
+                    kill(process.processIdentifier, SIGINT)
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 130, "\(said)")
+            #expect(said.contains("interrupted: files and parts already sent stay on the server"), "\(said)")
+
+            let rerun = try await Shell.capture([executable.path] + arguments, environment: environment)
+            #expect(rerun.status == 0, "\(rerun.output)")
+            #expect(rerun.output.contains("1 resumed"), "\(rerun.output)")
+            #expect(try await gateway.text("SELECT status FROM media.items") == "queued")
+        }
+    }
+
     @Test("bad input and refusals end that file with the server's message, and the run exits non-zero")
     func failures() async throws {
         let root = try Self.library()

@@ -217,7 +217,9 @@ public struct FileSystemObjectStore: ObjectStore {
         try ObjectStoreLimits.validate(partNumber: partNumber)
         let directory = try await uploadDirectory(uploadID, for: key)
         let partPath = "\(directory)/\(Self.partName(partNumber)).part"
-        let (digests, size) = try await writeAtomically(to: partPath, maximumSize: maximumSize, digests: .md5) { writer in
+        let (digests, size) = try await writeAtomically(
+            to: partPath, maximumSize: maximumSize, digests: .md5
+        ) { writer in
             for try await chunk in body {
                 try await writer.write(chunk)
             }
