@@ -37,9 +37,12 @@ public func buildGateway(
     configuration: GatewayConfiguration, logger: Logger, options: GatewayOptions = GatewayOptions()
 ) throws -> some ApplicationProtocol {
     let gateway = try GatewayComposition(configuration: configuration, logger: logger)
+    let willReadBody = gateway.willReadBody
     var app = Application(
         router: gateway.router,
-        server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ExpectContinueHandler(willReadBody: willReadBody)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: gateway.services,
         onServerRunning: { channel in await options.onServerRunning(channel.localAddress?.port ?? 0) },
@@ -75,6 +78,8 @@ struct GatewayComposition {
     let services: [any Service]
     let database: Database
     let storage: Storage
+    /// Which requests' bodies will be read, judged from the head: the `Expect: 100-continue` answer.
+    let willReadBody: @Sendable (HTTPRequest) -> Bool
     let startup: StartupGate
     let httpClient: HTTPClient
 
@@ -142,8 +147,13 @@ struct GatewayComposition {
         var features: Set<OpenAPIDocument.Feature> = []
         if configuration.auth.devLoginEnabled { features.insert(.devLogin) }
         if let fileSystem = storage.fileSystem {
-            FileStoreRoutes(store: fileSystem).register(on: routes)
+            let fileStore = FileStoreRoutes(store: fileSystem)
+            fileStore.register(on: routes)
             features.insert(.filesystemStorage)
+            self.willReadBody = { fileStore.willReadBody($0) }
+        } else {
+            // Uploads go to S3 directly; nothing the gateway serves waits for 100 Continue.
+            self.willReadBody = { _ in false }
         }
         OpenAPIDocument.register(
             on: routes,

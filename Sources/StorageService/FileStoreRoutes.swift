@@ -61,6 +61,34 @@ public struct FileStoreRoutes: Sendable {
         }
     }
 
+    /// Whether a request with this head would have its body read: a PUT whose signed URL is valid and whose declared
+    /// length fits. The HTTP layer answers `Expect: 100-continue` for exactly these; the rest get their refusal
+    /// before the client sends the body.
+    public func willReadBody(_ head: HTTPRequest) -> Bool {
+        guard head.method == .put, let target = head.path, target.hasPrefix("/storage/") else { return false }
+        let (path, query) = Self.split(target)
+        let operation: SignedOperation
+        do {
+            operation = try store.authorize(
+                method: "PUT", path: path, query: query, contentType: head.headerFields[.contentType])
+        } catch {
+            return false
+        }
+        let maximumSize: Int64
+        switch operation {
+        case .putObject(_, _, let size, _), .putPart(_, _, _, let size): maximumSize = size
+        case .getObject: return false
+        }
+        guard let length = head.headerFields[.contentLength] else { return true }
+        return Int64(length).map { $0 <= maximumSize } ?? false
+    }
+
+    /// `/path?query` as the path and the query (without `?`).
+    static func split(_ target: String) -> (path: String, query: String?) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, nil) }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+
     static func checkLength(_ request: Request, maximumSize: Int64) throws {
         if let length = request.headers[.contentLength].flatMap(Int64.init), length > maximumSize {
             throw AppError.resourceExhausted("upload is larger than allowed", status: .contentTooLarge)

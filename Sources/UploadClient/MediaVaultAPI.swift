@@ -170,10 +170,15 @@ struct MediaVaultAPI: Sendable {
         request.method = .PUT
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         request.headers.replaceOrAdd(name: "Content-Length", value: String(length))
-        let sentThisAttempt = NIOLockedValueBox(Int64(0))
+        // Bytes this attempt counted, and whether it is over: a chunk read after the failure is not counted at all.
+        let attempt = NIOLockedValueBox((counted: Int64(0), over: false))
         let counted: @Sendable (Int64) -> Void = { count in
-            sentThisAttempt.withLockedValue { $0 += count }
-            sent(count)
+            let counts = attempt.withLockedValue { state in
+                guard !state.over else { return false }
+                state.counted += count
+                return true
+            }
+            if counts { sent(count) }
         }
         request.body = .stream(
             FileChunks(file: file, offset: offset, length: length, sent: counted), length: .known(length))
@@ -197,7 +202,10 @@ struct MediaVaultAPI: Sendable {
             }
             return response.headers.first(name: "ETag") ?? ""
         } catch {
-            sent(-sentThisAttempt.withLockedValue { $0 })
+            sent(-attempt.withLockedValue { state in
+                state.over = true
+                return state.counted
+            })
             throw error
         }
     }

@@ -91,7 +91,8 @@ struct UploadCommand: AsyncParsableCommand {
     }
 
     /// Ctrl-C ends the run at once, as users expect, but says what happens next: what the server has stays there
-    /// (finished files and the parts of a half-sent one), and the same command continues from it.
+    /// (finished files and the parts of a half-sent one), and the same command continues from it. The process then
+    /// dies of SIGINT itself rather than exiting, so a shell loop around it stops too.
     static func announceInterrupts() -> any DispatchSourceSignal {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -99,6 +100,13 @@ struct UploadCommand: AsyncParsableCommand {
             let notice = "\ninterrupted: files and parts already sent stay on the server; "
                 + "run the same command again to continue\n"
             FileHandle.standardError.write(Data(notice.utf8))
+            // Dispatch's threads block signals, so this one unblocks SIGINT before raising it at itself.
+            signal(SIGINT, SIG_DFL)
+            var interrupt = sigset_t()
+            sigemptyset(&interrupt)
+            sigaddset(&interrupt, SIGINT)
+            pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
+            raise(SIGINT)
             Foundation.exit(130)
         }
         source.resume()

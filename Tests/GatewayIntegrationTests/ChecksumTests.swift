@@ -115,10 +115,14 @@ struct ChecksumTests {
         }
     }
 
-    @Test("bytes changed after hashing never reach storage: the store refuses the signed PUT, the intact file is taken",
-        arguments: ["filesystem", "s3"])
-    func refusedByTheStore(storage: String) async throws {
-        if storage == "s3" && !S3TestServer.isReachable { return }
+    @Test("bytes changed after hashing never reach the filesystem store: the signed PUT is refused, the intact file taken")
+    func refusedByTheFileSystemStore() async throws { try await Self.refusedByTheStore(storage: "filesystem") }
+
+    @Test("bytes changed after hashing never reach S3: the signed PUT gets BadDigest, the intact file is taken",
+        .enabled(if: S3TestServer.isReachable, "the S3 test server (SeaweedFS) is not running"))
+    func refusedByS3() async throws { try await Self.refusedByTheStore(storage: "s3") }
+
+    static func refusedByTheStore(storage: String) async throws {
         let bytes = MediaFlowTests.bytes(200_000, seed: 21)
         var changed = bytes
         changed[changed.count / 2] ^= 0xFF
@@ -144,10 +148,14 @@ struct ChecksumTests {
         }
     }
 
-    @Test("a multipart upload whose joined bytes are not the declared file fails with the checksum reason",
-        arguments: ["filesystem", "s3"])
-    func multipartMismatch(storage: String) async throws {
-        if storage == "s3" && !S3TestServer.isReachable { return }
+    @Test("filesystem store: a multipart upload whose joined bytes differ fails at completion with the checksum reason")
+    func multipartMismatchOnTheFileSystem() async throws { try await Self.multipartMismatch(storage: "filesystem") }
+
+    @Test("S3: a multipart upload whose joined bytes differ fails in the worker with the checksum reason, again on reprocess",
+        .enabled(if: S3TestServer.isReachable, "the S3 test server (SeaweedFS) is not running"))
+    func multipartMismatchOnS3() async throws { try await Self.multipartMismatch(storage: "s3") }
+
+    static func multipartMismatch(storage: String) async throws {
         let partSize = 5 << 20
         let bytes = MediaFlowTests.bytes(partSize + 300_000, seed: 22)
         var changed = bytes
@@ -191,6 +199,10 @@ struct ChecksumTests {
                     #expect(
                         try await gateway.scalar(
                             "SELECT count(*) FROM media.items WHERE multipart_upload_id IS NOT NULL") == 0)
+                    // Never stored, so never processed again; and deleting it gives back nothing it did not take.
+                    let reprocess = try await gateway.request(.POST, "/media/\(mediaID)/reprocess", token: token)
+                    #expect(reprocess.json["code"] as? String == "failed_precondition", "\(reprocess.text)")
+                    #expect((reprocess.json["message"] as? String)?.contains("never stored") == true)
                 } else {
                     // S3 knows only a checksum of the parts' checksums: the worker hashes the original it downloads.
                     #expect(complete.status == 200, "\(complete.text)")
@@ -198,6 +210,12 @@ struct ChecksumTests {
                     #expect(status["status"] as? String == "failed")
                     #expect(status["attempts"] as? Int == 1, "a mismatch is not retried")
                     reason = status["error_message"] as? String ?? ""
+                    // Reprocessing checks the original again: the wrong bytes fail again instead of being processed.
+                    let reprocess = try await gateway.request(.POST, "/media/\(mediaID)/reprocess", token: token)
+                    #expect(reprocess.status == 200, "\(reprocess.text)")
+                    let again = try await ProcessingTests.waitForOutcome(gateway, token: token, mediaID: mediaID)
+                    #expect(again["status"] as? String == "failed", "\(again)")
+                    #expect((again["error_message"] as? String)?.hasPrefix("checksum mismatch") == true, "\(again)")
                 }
                 #expect(reason.hasPrefix("checksum mismatch") && reason.contains(declared), "\(reason)")
                 let retry = try await gateway.request(
@@ -208,14 +226,21 @@ struct ChecksumTests {
                     .POST, "/media/upload/multipart", token: token,
                     body: #"{"filename": "clip.mp4", "mime_type": "video/mp4", "size_bytes": \#(bytes.count), "sha256": "\#(declared)"}"#)
                 #expect(again.status == 200, "\(again.text)")
+                let delete = try await gateway.request(.DELETE, "/media/\(mediaID)", token: token)
+                #expect(delete.status == 200, "\(delete.text)")
+                #expect(try await gateway.scalar("SELECT used_bytes::int FROM media.user_storage") == 0, "no quota drift")
             }
         }
     }
 
-    @Test("the worker checks the stored original: an intact upload verifies and becomes ready",
-        arguments: ["filesystem", "s3"])
-    func verifiedByTheWorker(storage: String) async throws {
-        if storage == "s3" && !S3TestServer.isReachable { return }
+    @Test("the worker checks the stored original: an intact upload to the filesystem store verifies and becomes ready")
+    func verifiedOnTheFileSystem() async throws { try await Self.verifiedByTheWorker(storage: "filesystem") }
+
+    @Test("the worker checks the stored original: an intact upload to S3 verifies and becomes ready",
+        .enabled(if: S3TestServer.isReachable, "the S3 test server (SeaweedFS) is not running"))
+    func verifiedOnS3() async throws { try await Self.verifiedByTheWorker(storage: "s3") }
+
+    static func verifiedByTheWorker(storage: String) async throws {
         let photo = try await PhotoTests.rotatedJPEG()
         defer { try? FileManager.default.removeItem(at: photo) }
         let bytes = Array(try Data(contentsOf: photo))

@@ -245,7 +245,8 @@ public struct MediaRepository: Sendable {
     /// Returns `alreadyConfirmed` when another request got there first (confirm is idempotent).
     ///
     /// `storedSHA256` is the store's SHA-256 of the object when it knows one. When the upload declared another, the
-    /// item fails instead, with nothing counted against the quota: the caller deletes the object.
+    /// item fails instead, never confirmed (`confirmed_at` stays null, so nothing reprocesses it) and with nothing
+    /// counted against the quota (`size_bytes` 0, which deletion subtracts): the caller deletes the object.
     public func confirm(
         mediaID: UUID, ownerID: UUID, realSize: Int64, realMimeType: String, title: String?,
         storedSHA256: [UInt8]?, scheduler: any ProcessingScheduler
@@ -268,7 +269,7 @@ public struct MediaRepository: Sendable {
                 try await connection.query(
                     """
                     UPDATE media.items SET status = \(MediaStatus.failed), error_message = \(mismatch.reason),
-                        mime_type = \(realMimeType), multipart_upload_id = NULL, updated_at = now()
+                        mime_type = \(realMimeType), multipart_upload_id = NULL, size_bytes = 0, updated_at = now()
                     WHERE id = \(mediaID)
                     """, logger: logger)
                 return .checksumMismatch(mismatch)
@@ -573,23 +574,48 @@ extension MediaRepository {
 }
 
 extension MediaRepository {
-    /// Back to `queued` with a new job, in one transaction; refused while a job is still live.
+    /// Back to `queued` with a new job, in one transaction; refused while a job is still live, and for an item
+    /// whose file was never stored (it failed its checksum at confirmation).
+    ///
+    /// The job carries the declared SHA-256 again, so the worker checks the original as it did the first time: an
+    /// item that failed its checksum fails again instead of being processed from the wrong bytes.
     public func requeue(_ media: MediaRecord, scheduler: any ProcessingScheduler) async throws {
         try await database.transaction { connection in
             let rows = try await connection.query(
                 """
                 UPDATE media.items SET status = \(MediaStatus.queued), error_message = NULL, updated_at = now()
-                WHERE id = \(media.id) AND status IN (\(MediaStatus.failed), \(MediaStatus.ready)) RETURNING id
+                WHERE id = \(media.id) AND status IN (\(MediaStatus.failed), \(MediaStatus.ready))
+                    AND confirmed_at IS NOT NULL
+                RETURNING sha256
                 """, logger: logger)
             var updated = false
-            for try await _ in rows { updated = true }
-            guard updated else { throw AppError.failedPrecondition("the media is already being processed") }
+            var declaredSHA256: ByteBuffer?
+            for try await sha256 in rows.decode(ByteBuffer?.self) { (updated, declaredSHA256) = (true, sha256) }
+            guard updated else {
+                if media.status == .failed, try await Self.neverStored(media.id, on: connection, logger: logger) {
+                    throw AppError.failedPrecondition(
+                        "the file was never stored (it failed its checksum at upload): upload it again")
+                }
+                throw AppError.failedPrecondition("the media is already being processed")
+            }
             try await schedule(
                 ProcessingRequest(
                     mediaID: media.id, ownerID: media.ownerID, objectKey: media.objectKey, mimeType: media.mimeType,
-                    outputs: MediaObjectKeys.processingOutputs(mediaID: media.id)),
+                    outputs: MediaObjectKeys.processingOutputs(mediaID: media.id),
+                    originalSHA256: declaredSHA256.map { Array($0.readableBytesView) }),
                 with: scheduler, on: connection)
         }
+    }
+
+    /// Whether the item failed before its file was stored: never confirmed.
+    static func neverStored(_ mediaID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            SELECT 1 FROM media.items
+            WHERE id = \(mediaID) AND status = \(MediaStatus.failed) AND confirmed_at IS NULL
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
     }
 }
 
@@ -620,6 +646,7 @@ extension MediaRepository {
             """
             SELECT count(*)::int8 FROM media.items
             WHERE status = ANY(\(statuses)) AND (\(ids)::uuid[] IS NULL OR id = ANY(\(ids)))
+                AND confirmed_at IS NOT NULL
             """, logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
@@ -635,7 +662,7 @@ extension MediaRepository {
             """
             SELECT \(unescaped: MediaRecord.columns) FROM media.items i
             WHERE i.status = ANY(\(statuses)) AND (\(ids)::uuid[] IS NULL OR i.id = ANY(\(ids)))
-                AND (\(cursor)::uuid IS NULL OR i.id > \(cursor))
+                AND i.confirmed_at IS NOT NULL AND (\(cursor)::uuid IS NULL OR i.id > \(cursor))
             ORDER BY i.id LIMIT \(limit)
             """, logger: logger)
         var records: [MediaRecord] = []
