@@ -207,7 +207,7 @@ let package = Package(
         .target(
             name: "UploadClient",
             dependencies: [
-                "MediaVaultCore",
+                "MediaVaultCore", "ObjectStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -4,6 +4,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOConcurrencyHelpers
 import NIOHTTP1
+import ObjectStorage
 
 /// What went wrong talking to the server, and whether trying again can help.
 public struct UploadError: Error, CustomStringConvertible, Sendable {
@@ -246,33 +247,12 @@ struct MediaVaultAPI: Sendable {
         }
         let envelope =
             (try? JSONDecoder().decode(Envelope.self, from: body))
-            ?? S3ErrorDocument(String(buffer: body)).map { Envelope(code: $0.code, message: $0.message) }
+            ?? S3Error.fromErrorDocument(status: status, body: body.readableBytesView).map {
+                Envelope(code: $0.code.rawValue, message: $0.message)
+            }
         let message = envelope.map { "\($0.message) (\($0.code))" } ?? "HTTP \(status)"
         return UploadError(
             message: "\(during): \(message)", isTransient: status >= 500 || status == 429, code: envelope?.code)
-    }
-}
-
-/// `<Error><Code>…</Code><Message>…</Message></Error>`, what S3 servers answer a refused PUT with (`BadDigest` for
-/// bytes that changed on the way). Two fixed elements of a small document: a scan finds them, no XML parser needed.
-struct S3ErrorDocument {
-    let code: String
-    let message: String
-
-    init?(_ text: String) {
-        guard text.contains("<Error>"), let code = Self.element("Code", in: text) else { return nil }
-        self.code = code
-        self.message = Self.element("Message", in: text) ?? code
-    }
-
-    private static func element(_ name: String, in text: String) -> String? {
-        guard let start = text.range(of: "<\(name)>"),
-            let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
-        else { return nil }
-        return String(text[start.upperBound..<end.lowerBound])
-            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&amp;", with: "&")
     }
 }
 

@@ -170,6 +170,13 @@ public struct S3Error: Error, Sendable, Hashable, CustomStringConvertible {
         )
     }
 
+    /// The error an S3 server's `<Error>` document describes, or nil when `body` is not one. For clients that hold
+    /// only a presigned URL and read the server's refusal themselves (e.g. `BadDigest` for bytes that changed).
+    public static func fromErrorDocument(status: Int, body: some Collection<UInt8>) -> S3Error? {
+        guard !body.isEmpty, let root = try? XMLElementTree.parse(body) else { return nil }
+        return fromDocument(root, httpStatus: status, requestID: nil)
+    }
+
     /// The error an unsuccessful response describes: its `<Error>` document when it has one, else its status.
     static func fromResponse(status: Int, body: some Collection<UInt8>, requestID: String?) -> S3Error {
         if !body.isEmpty, let root = try? XMLElementTree.parse(body),
