@@ -62,6 +62,33 @@ struct UploadCommandTests {
         return options
     }
 
+    /// Runs the binary with `arguments`, sends it `signal` once the store has answered `afterPUTs` PUTs, and waits for
+    /// it to end; answers the process and what it wrote to standard error.
+    static func signal(
+        _ signal: Int32, afterPUTs puts: Int, _ gateway: GatewayHarness, executable: URL, arguments: [String],
+        environment: [String: String]
+    ) async throws -> (process: Process, errors: String) {
+        let errors = Pipe()
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        for _ in 0..<3000 where process.isRunning {
+            if try await storagePUTs(gateway) >= puts {
+                kill(process.processIdentifier, signal)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // Read to the end before waiting: a full pipe would otherwise keep the process from exiting.
+        let written = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process, written)
+    }
+
     /// PUTs the filesystem store answered so far (`status` only those, or all).
     static func storagePUTs(_ gateway: GatewayHarness, status: String? = "200") async throws -> Int {
         let metrics = try await gateway.request(.GET, "/metrics").text
@@ -220,23 +247,10 @@ struct UploadCommandTests {
         try handle.close()
         try await Self.withGateway { gateway in
             let key = try await Self.key(gateway, user: "6500")
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["upload", folder.path, "--concurrency", "1", "--multipart-threshold-mb", "5"]
-            process.environment = ["MEDIAVAULT_SERVER": gateway.baseURL, "MEDIAVAULT_API_KEY": key]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var killedAfter = 0
-            for _ in 0..<3000 where process.isRunning {
-                killedAfter = try await Self.storagePUTs(gateway)
-                if killedAfter >= 3 {
-                    kill(process.processIdentifier, SIGKILL)
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            process.waitUntilExit()
+            let arguments = ["upload", folder.path, "--concurrency", "1", "--multipart-threshold-mb", "5"]
+            let environment = ["MEDIAVAULT_SERVER": gateway.baseURL, "MEDIAVAULT_API_KEY": key]
+            let (process, _) = try await Self.signal(
+                SIGKILL, afterPUTs: 3, gateway, executable: executable, arguments: arguments, environment: environment)
             #expect(process.terminationReason == .uncaughtSignal, "the run was killed before it could finish")
             // The PUT cut off by the kill ends on the server a moment later (refused, or stored if its body was all
             // there): wait for the count to settle before asking what the server has.
@@ -254,9 +268,7 @@ struct UploadCommandTests {
             #expect(finished >= 3 && finished < 16, "\(parts.text)")
 
             let before = try await Self.storagePUTs(gateway)
-            let rerun = try await Shell.capture(
-                [executable.path] + Array(process.arguments!),
-                environment: ["MEDIAVAULT_SERVER": gateway.baseURL, "MEDIAVAULT_API_KEY": key])
+            let rerun = try await Shell.capture([executable.path] + arguments, environment: environment)
             #expect(rerun.status == 0, "\(rerun.output)")
             #expect(rerun.output.contains("1 resumed"), "\(rerun.output)")
             #expect(try await Self.storagePUTs(gateway) - before == 16 - finished, "finished parts are not sent again")
@@ -279,23 +291,8 @@ struct UploadCommandTests {
                 "upload", folder.path, "--concurrency", "1", "--multipart-threshold-mb", "5", "--part-size-mb", "5",
             ]
             let environment = ["MEDIAVAULT_SERVER": gateway.baseURL, "MEDIAVAULT_API_KEY": key]
-            let errors = Pipe()
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = errors
-            try process.run()
-            for _ in 0..<3000 where process.isRunning {
-                if try await Self.storagePUTs(gateway) >= 2 {
-                    kill(process.processIdentifier, SIGINT)
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let (process, said) = try await Self.signal(
+                SIGINT, afterPUTs: 2, gateway, executable: executable, arguments: arguments, environment: environment)
             #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT, "\(said)")
             #expect(said.contains("interrupted: files and parts already sent stay on the server"), "\(said)")
 
